@@ -2,7 +2,9 @@ module github.com/solti-exec/solti-exec
 
 go 1.26.0
 
+require github.com/stretchr/testify v1.12.1
+
 require (
-	github.com/stretchr/testify v1.12.1 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
