@@ -1,0 +1,61 @@
+package model
+
+// StdinMode is what a subprocess reads on fd 0.
+type StdinMode string
+
+const (
+	// StdinNull gives the child /dev/null: a library child must not steal
+	// the host's terminal or block reading it (upstream let it inherit).
+	StdinNull StdinMode = "null"
+	// StdinInherit shares the host's stdin, for CLI-like hosts that want it.
+	StdinInherit StdinMode = "inherit"
+)
+
+// SubprocessSpec is the body of a subprocess kind.
+type SubprocessSpec struct {
+	Mode Mode
+	Env  []EnvVar
+	Cwd  string // "" = the host's working directory
+	// FailOnNonZero makes a non-zero exit a failure (and so a reason to
+	// restart under onFailure). It defaults to true, as upstream.
+	FailOnNonZero bool
+	Stdin         StdinMode
+}
+
+func decodeSubprocess(v *jsonValue, path string) (*SubprocessSpec, *fieldError) {
+	obj, ferr := openObject(v, path, path, "mode", "env", "cwd", "failOnNonZero", "stdin")
+	if ferr != nil {
+		return nil, ferr
+	}
+	s := &SubprocessSpec{FailOnNonZero: true, Stdin: StdinNull}
+	// An absent mode is left empty for validation to report, after the slot
+	// and timeout, in the order SPEC gives.
+	if f, p := obj.get("mode"); f != nil {
+		if s.Mode, ferr = decodeMode(f, p); ferr != nil {
+			return nil, ferr
+		}
+	}
+	if f, p := obj.get("env"); f != nil {
+		if s.Env, ferr = decodeEnv(f, p); ferr != nil {
+			return nil, ferr
+		}
+	}
+	if f, p := obj.get("cwd"); f != nil {
+		if s.Cwd, ferr = asString(f, p); ferr != nil {
+			return nil, ferr
+		}
+	}
+	if f, p := obj.get("failOnNonZero"); f != nil {
+		if s.FailOnNonZero, ferr = asBool(f, p); ferr != nil {
+			return nil, ferr
+		}
+	}
+	if f, p := obj.get("stdin"); f != nil {
+		mode, ferr := asEnum(f, p, string(StdinNull), string(StdinInherit))
+		if ferr != nil {
+			return nil, ferr
+		}
+		s.Stdin = StdinMode(mode)
+	}
+	return s, nil
+}
