@@ -1,0 +1,118 @@
+package output
+
+import "time"
+
+// Poll reads the events from cursor on; see PollInto, which it calls with a
+// nil slice so the returned slice is freshly allocated.
+func (r *Ring) Poll(cursor uint64, maxEvents int, maxBytes int, timeout time.Duration, cancel <-chan struct{}) ([]Event, uint64, error) {
+	return r.PollInto(nil, cursor, maxEvents, maxBytes, timeout, cancel)
+}
+
+// PollInto appends to dst the events from cursor on and returns the extended
+// slice and the cursor to pass next time. A cursor is the sequence number of
+// the next event to read; a new reader passes 0.
+//
+// Batch: up to maxEvents events (at least 1) whose summed len(Data) fits
+// maxBytes. If the first event's Data alone exceeds maxBytes it returns
+// *TooSmallError and does not move the cursor. A reader whose cursor is older
+// than the oldest kept event first gets one synthesized KindLagged event
+// (Value = events missed) and continues from the oldest in the same batch.
+// Data in the returned events aliases the ring's immutable bytes.
+//
+// When no event is there it waits up to timeout (0: return at once; < 0:
+// forever), waking for a new event, Close, or cancel closing. Timeout and
+// cancel both return (dst, cursor, nil). A caught-up reader of a closed ring
+// gets ErrEOF; a cursor beyond the head gets ErrBadCursor.
+//
+// Every return records the cursor as read for Block mode, and a return that
+// has caught up with the head of an open ring clears the readiness fd.
+func (r *Ring) PollInto(dst []Event, cursor uint64, maxEvents int, maxBytes int, timeout time.Duration, cancel <-chan struct{}) ([]Event, uint64, error) {
+	maxEvents = max(maxEvents, 1)
+	var timer *time.Timer
+	var expired <-chan time.Time
+	stopped := false
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for {
+		switch {
+		case cursor > r.head:
+			return dst, cursor, ErrBadCursor
+		case cursor < r.head:
+			return r.read(dst, cursor, maxEvents, maxBytes)
+		case r.closed:
+			r.advance(cursor)
+			return dst, cursor, ErrEOF
+		case timeout == 0 || stopped:
+			r.advance(cursor)
+			r.readiness.clear()
+			return dst, cursor, nil
+		}
+		if timeout > 0 && timer == nil {
+			timer = time.NewTimer(timeout)
+			defer timer.Stop()
+			expired = timer.C
+		}
+		if r.dataCh == nil {
+			r.dataCh = make(chan struct{})
+		}
+		ch := r.dataCh
+		r.mu.Unlock()
+		select {
+		case <-ch:
+		case <-expired:
+			stopped = true
+		case <-cancel:
+			stopped = true
+		}
+		r.mu.Lock()
+	}
+}
+
+// read copies the batch starting at cursor (< head). Called with r.mu held.
+func (r *Ring) read(dst []Event, cursor uint64, maxEvents, maxBytes int) ([]Event, uint64, error) {
+	oldest := r.oldest()
+	if dst == nil {
+		avail := int(r.head - max(cursor, oldest))
+		if cursor < oldest {
+			avail++ // the lagged event
+		}
+		dst = make([]Event, 0, min(maxEvents, avail))
+	}
+	start := len(dst)
+	if cursor < oldest {
+		lag := Event{Kind: KindLagged, Value: int64(oldest - cursor), TsMs: time.Now().UnixMilli()}
+		if r.n > 0 {
+			lag.Attempt = r.at(0).Attempt
+		}
+		dst = append(dst, lag)
+		cursor = oldest
+	}
+	budget := max(maxBytes, 0)
+	for cursor < r.head && len(dst)-start < maxEvents {
+		ev := r.at(int(cursor - oldest))
+		if len(ev.Data) > budget {
+			if len(dst) == start {
+				return dst, cursor, &TooSmallError{Needed: len(ev.Data)}
+			}
+			break
+		}
+		budget -= len(ev.Data)
+		dst = append(dst, *ev)
+		cursor++
+	}
+	r.advance(cursor)
+	if cursor == r.head && !r.closed {
+		r.readiness.clear()
+	}
+	return dst, cursor, nil
+}
+
+// advance records that a reader has read everything before cursor; the
+// furthest such cursor bounds what Block mode may evict.
+func (r *Ring) advance(cursor uint64) {
+	if cursor > r.furthest {
+		r.furthest = cursor
+		r.wakeProducers()
+	}
+}

@@ -1,0 +1,343 @@
+package output
+
+import (
+	"math"
+	"sync"
+)
+
+// WhenFull is what a ring does with a line that does not fit (SPEC
+// section 5, output.whenFull).
+type WhenFull int
+
+const (
+	// DropOldest evicts the oldest events; the producer never waits.
+	DropOldest WhenFull = iota
+	// Block makes the producer wait until the furthest reader has read the
+	// events that would have to go, so that reader loses nothing.
+	Block
+)
+
+const (
+	// DefaultCapacity and DefaultMaxBytes are the SPEC's output defaults.
+	DefaultCapacity = 1024
+	DefaultMaxBytes = 4 << 20
+
+	// ControlSlack is how many events beyond Capacity lifecycle events may
+	// take in Block mode. A started or finished event must never wait (the
+	// supervisor appends it, not a pipe reader) and should not push out a
+	// line the reader has not seen; a few extra slots cover both.
+	ControlSlack = 64
+
+	// firstSlots is the slot count allocated by the first append.
+	firstSlots = 8
+)
+
+// RingConfig bounds a ring. Zero or negative limits take the defaults.
+type RingConfig struct {
+	Capacity int // events kept at most (default 1024)
+	MaxBytes int // sum of len(Data) kept at most (default 4 MiB)
+	WhenFull WhenFull
+}
+
+// RingStats is a snapshot of a ring's counters.
+type RingStats struct {
+	Appended  uint64 // events appended since creation
+	Evicted   uint64 // events dropped before the furthest reader read them
+	Discarded uint64 // events refused: ring closed, or Block-mode wait stopped
+	Len       uint64 // events kept now
+	Bytes     uint64 // sum of len(Data) kept now
+	Head      uint64 // global sequence number the next event will get
+}
+
+// Ring is a task's bounded event buffer. Every event gets a global sequence
+// number (its index since the ring was created); readers hold cursors into
+// that sequence, so any number of them read independently and a reader that
+// falls behind the oldest kept event learns exactly how many it missed.
+//
+// All methods are safe for concurrent use. Producers and readers share one
+// mutex; critical sections are short and never include a system call except
+// the eventfd write/read that keeps readiness exact (see readiness.go).
+type Ring struct {
+	mu sync.Mutex
+
+	capacity int
+	maxBytes int
+	whenFull WhenFull
+	maxSlots int // capacity, plus ControlSlack in Block mode
+
+	// slots is a circular buffer grown by doubling up to maxSlots, so a ring
+	// that never sees output costs a few words, not Capacity events.
+	slots []Event
+	first int // index in slots of the oldest kept event
+	n     int // kept events
+	bytes int // sum of len(Data) of kept events
+
+	head     uint64 // sequence number of the next event
+	furthest uint64 // largest cursor any Poll has returned (Block mode's reader)
+
+	closed   bool
+	released bool
+
+	// Wait channels are created by the first waiter and closed (then
+	// cleared) by whoever changes what it waits for. When nobody waits they
+	// are nil and cost the append path a single comparison.
+	dataCh  chan struct{} // Poll waiters: an event was appended or the ring closed
+	spaceCh chan struct{} // Block producers: the furthest reader advanced or the ring closed
+
+	readiness
+
+	appended  uint64
+	evicted   uint64
+	discarded uint64
+}
+
+// NewRing returns an empty, open ring.
+func NewRing(cfg RingConfig) *Ring {
+	r := &Ring{capacity: cfg.Capacity, maxBytes: cfg.MaxBytes, whenFull: cfg.WhenFull}
+	if r.capacity <= 0 {
+		r.capacity = DefaultCapacity
+	}
+	if r.maxBytes <= 0 {
+		r.maxBytes = DefaultMaxBytes
+	}
+	if r.whenFull != Block {
+		r.whenFull = DropOldest
+	}
+	r.maxSlots = r.capacity
+	if r.whenFull == Block {
+		r.maxSlots += ControlSlack
+	}
+	r.readiness.init()
+	return r
+}
+
+// Append adds a line event. In DropOldest mode it never waits: it evicts the
+// oldest events until the ring holds at most Capacity events and MaxBytes
+// bytes (an event bigger than MaxBytes on its own is kept alone; the framer
+// has already capped it). In Block mode it waits while making room would
+// evict an event the furthest reader has not read.
+//
+// It returns false, and counts the event in Stats().Discarded, if the ring
+// is closed or if stop is closed while waiting.
+func (r *Ring) Append(ev Event, stop <-chan struct{}) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	size := len(ev.Data)
+	for {
+		if r.closed {
+			r.discarded++
+			return false
+		}
+		k := r.evictionsFor(size, r.capacity, r.maxBytes)
+		if r.whenFull == DropOldest || k <= r.readKept() {
+			r.evict(k)
+			r.push(ev)
+			return true
+		}
+		if !r.waitSpace(stop) {
+			r.discarded++
+			return false
+		}
+	}
+}
+
+// AppendControl adds a lifecycle event (started, finished, warning). It never
+// waits, and it is accepted after Close (the supervisor may record how an
+// attempt ended after the pipes are done) but not after Release. In Block
+// mode it first evicts only events the furthest reader has read, then
+// overflows Capacity by up to ControlSlack events, and only past that evicts
+// unread ones (counted in Stats().Evicted).
+func (r *Ring) AppendControl(ev Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.released {
+		r.discarded++
+		return
+	}
+	size := len(ev.Data)
+	k := r.evictionsFor(size, r.capacity, r.maxBytes)
+	if r.whenFull == Block {
+		if read := r.readKept(); k > read {
+			r.evict(read)
+			k = r.evictionsFor(size, r.maxSlots, math.MaxInt)
+		}
+	}
+	r.evict(k)
+	r.push(ev)
+}
+
+// Close marks the ring done for now: no more events will come, so a
+// caught-up Poll returns ErrEOF, Block-mode producers give up, and every
+// waiter wakes. The readiness fd becomes (and stays) readable. Idempotent.
+func (r *Ring) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closeLocked()
+}
+
+func (r *Ring) closeLocked() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	r.wakeReaders()
+	r.wakeProducers()
+}
+
+// Reopen undoes Close for a new attempt (a restart, or a second spawn of the
+// same task): events are accepted again and caught-up readers wait instead of
+// getting ErrEOF. Kept events and cursors are unaffected. No effect after
+// Release.
+func (r *Ring) Reopen() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.released {
+		r.closed = false
+	}
+}
+
+// Release is the task's end: it closes the readiness fd, if one was created,
+// and Closes the ring for good (Reopen no longer applies). Readers may still
+// drain what is kept. Idempotent. Callers must stop using the fd number
+// returned by ReadyFD before calling it, as the number may be reused.
+func (r *Ring) Release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.released {
+		return
+	}
+	r.released = true
+	r.closeLocked()
+	r.readiness.release()
+}
+
+// Stats returns a snapshot of the ring's counters.
+func (r *Ring) Stats() RingStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return RingStats{
+		Appended:  r.appended,
+		Evicted:   r.evicted,
+		Discarded: r.discarded,
+		Len:       uint64(r.n),
+		Bytes:     uint64(r.bytes),
+		Head:      r.head,
+	}
+}
+
+// oldest returns the sequence number of the oldest kept event (== head when
+// the ring is empty).
+func (r *Ring) oldest() uint64 { return r.head - uint64(r.n) }
+
+// readKept returns how many of the oldest kept events the furthest reader
+// has already read: those a Block-mode ring may evict freely.
+func (r *Ring) readKept() int {
+	if o := r.oldest(); r.furthest > o {
+		return int(r.furthest - o)
+	}
+	return 0
+}
+
+// evictionsFor returns how many of the oldest events must go for an event of
+// size bytes to fit within maxCount events and maxBytes bytes. Evicting all
+// of them always suffices: a lone event is kept whatever its size.
+func (r *Ring) evictionsFor(size, maxCount, maxBytes int) int {
+	k, freed := 0, 0
+	for k < r.n && (r.n-k+1 > maxCount || r.bytes-freed+size > maxBytes) {
+		freed += len(r.at(k).Data)
+		k++
+	}
+	return k
+}
+
+// at returns the i-th oldest kept event, in place.
+func (r *Ring) at(i int) *Event {
+	j := r.first + i
+	if j >= len(r.slots) {
+		j -= len(r.slots)
+	}
+	return &r.slots[j]
+}
+
+// evict drops the k oldest events.
+func (r *Ring) evict(k int) {
+	for ; k > 0; k-- {
+		if r.oldest() >= r.furthest {
+			r.evicted++
+		}
+		ev := &r.slots[r.first]
+		r.bytes -= len(ev.Data)
+		*ev = Event{} // let the line's bytes be collected
+		r.first++
+		if r.first == len(r.slots) {
+			r.first = 0
+		}
+		r.n--
+	}
+}
+
+// push appends ev as the newest event; room has been made.
+func (r *Ring) push(ev Event) {
+	if r.n == len(r.slots) {
+		r.grow()
+	}
+	j := r.first + r.n
+	if j >= len(r.slots) {
+		j -= len(r.slots)
+	}
+	r.slots[j] = ev
+	r.n++
+	r.bytes += len(ev.Data)
+	r.head++
+	r.appended++
+	r.wakeReaders()
+}
+
+// grow doubles the slot buffer (up to maxSlots) and unrolls it so the oldest
+// event is at index 0. Evictions keep n below maxSlots, so there is room.
+func (r *Ring) grow() {
+	size := max(2*len(r.slots), firstSlots)
+	size = min(size, r.maxSlots)
+	slots := make([]Event, size)
+	for i := range r.n {
+		slots[i] = *r.at(i)
+	}
+	r.slots = slots
+	r.first = 0
+}
+
+// wakeReaders tells Poll waiters and the readiness fd that something changed
+// for a caught-up reader: a new event or the close.
+func (r *Ring) wakeReaders() {
+	if r.dataCh != nil {
+		close(r.dataCh)
+		r.dataCh = nil
+	}
+	r.readiness.signal()
+}
+
+// wakeProducers tells Block-mode producers that room may have appeared.
+func (r *Ring) wakeProducers() {
+	if r.spaceCh != nil {
+		close(r.spaceCh)
+		r.spaceCh = nil
+	}
+}
+
+// waitSpace releases the lock until the furthest reader advances, the ring
+// closes, or stop closes; it reports false for stop. Called with r.mu held,
+// returns with it held.
+func (r *Ring) waitSpace(stop <-chan struct{}) bool {
+	if r.spaceCh == nil {
+		r.spaceCh = make(chan struct{})
+	}
+	ch := r.spaceCh
+	r.mu.Unlock()
+	defer r.mu.Lock()
+	select {
+	case <-ch:
+		return true
+	case <-stop:
+		return false
+	}
+}
