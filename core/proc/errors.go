@@ -1,0 +1,91 @@
+package proc
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Steps of a spawn, as reported in SpawnError.Step. The first four happen in
+// the library before or during the fork; the rest are the shim's steps, in the
+// order the shim takes them.
+const (
+	StepPlan    = "plan"    // the plan is invalid (or the shim rejected it)
+	StepPipe    = "pipe"    // creating the stdout, stderr or status pipe
+	StepStdin   = "stdin"   // opening /dev/null for the child's stdin
+	StepFork    = "fork"    // the fork itself (EAGAIN: process limit, ENOMEM)
+	StepShim    = "shim"    // exec of the shim (missing, not executable, ...)
+	StepStatus  = "status"  // the shim's status pipe said something unexpected
+	StepCgroup  = "cgroup"  // joining the cgroup (v2 at clone, v1 in the shim)
+	StepRlimit  = "rlimit"  // setting a resource limit
+	StepCaps    = "caps"    // dropping capabilities
+	StepNNP     = "nnp"     // setting no_new_privs
+	StepSignals = "signals" // resetting signal dispositions and mask
+	StepFds     = "fds"     // closing inherited descriptors
+	StepChdir   = "chdir"   // changing to Plan.Dir
+	StepExec    = "exec"    // exec of the target
+)
+
+// SpawnError is a failed spawn: which step failed, on what, and why.
+type SpawnError struct {
+	Step  string     // one of the Step constants
+	Arg   string     // what the step worked on (program, directory, path, limit), or ""
+	Errno unix.Errno // the failing call's errno, or 0
+	Err   error      // a cause that an errno does not say (shown instead of Errno), or nil
+}
+
+// Error gives the upstream form, e.g.
+// `spawn failed: exec "nosuch": no such file or directory`.
+func (e *SpawnError) Error() string {
+	var b strings.Builder
+	b.WriteString("spawn failed: ")
+	if e.Step == StepShim {
+		b.WriteString("exec shim")
+	} else {
+		b.WriteString(e.Step)
+	}
+	if e.Arg != "" {
+		b.WriteByte(' ')
+		b.WriteString(strconv.Quote(e.Arg))
+	}
+	b.WriteString(": ")
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else {
+		b.WriteString(e.Errno.Error())
+	}
+	return b.String()
+}
+
+// Unwrap gives the cause and the errno, so errors.Is(err, unix.ENOENT) and
+// errors.Is(err, fs.ErrNotExist) work.
+func (e *SpawnError) Unwrap() []error {
+	errs := make([]error, 0, 2)
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	if e.Errno != 0 {
+		errs = append(errs, e.Errno)
+	}
+	return errs
+}
+
+// IsSandbox reports whether the failure is one of the sandbox steps (cgroup,
+// rlimit, capabilities, no_new_privs) rather than the program or the host.
+func (e *SpawnError) IsSandbox() bool {
+	switch e.Step {
+	case StepCgroup, StepRlimit, StepCaps, StepNNP:
+		return true
+	}
+	return false
+}
+
+// ErrStatusLost is returned by Reap (and SignalGroup) when the leader was
+// reaped by someone else: the host ignores SIGCHLD or reaps with waitpid(-1).
+var ErrStatusLost = errors.New("exit status lost: the host process reaped the child (SIGCHLD ignored or waitpid(-1))")
+
+// ErrClosed is returned when a Process was closed before its leader exited,
+// so it can no longer be waited for or signalled.
+var ErrClosed = errors.New("process handle closed before the process exited")

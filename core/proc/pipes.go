@@ -1,0 +1,86 @@
+package proc
+
+import (
+	"errors"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// childPipes are the three pipes of one spawn. Every end is created
+// close-on-exec, so a concurrent spawn (or any exec in the host) never
+// inherits them; the child gets its write ends through ProcAttr.Files, which
+// dup2s them onto 1, 2 and 3. The read ends are made non-blocking for Go's
+// poller; the write ends stay blocking, as the child expects.
+type childPipes struct {
+	outR, outW       int
+	errR, errW       int
+	statusR, statusW int
+}
+
+func openPipes() (*childPipes, error) {
+	cp := &childPipes{-1, -1, -1, -1, -1, -1}
+	for _, ends := range [][2]*int{{&cp.outR, &cp.outW}, {&cp.errR, &cp.errW}, {&cp.statusR, &cp.statusW}} {
+		var fds [2]int
+		if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
+			cp.closeAll()
+			return nil, &SpawnError{Step: StepPipe, Errno: toErrno(err)}
+		}
+		*ends[0], *ends[1] = fds[0], fds[1]
+		if err := unix.SetNonblock(fds[0], true); err != nil {
+			cp.closeAll()
+			return nil, &SpawnError{Step: StepPipe, Errno: toErrno(err)}
+		}
+	}
+	return cp, nil
+}
+
+// closeWriteEnds runs right after the fork: from then on only the child holds
+// them, so the reads see EOF when the child (and its descendants) close them.
+func (cp *childPipes) closeWriteEnds() {
+	closeFD(&cp.outW)
+	closeFD(&cp.errW)
+	closeFD(&cp.statusW)
+}
+
+func (cp *childPipes) closeAll() {
+	cp.closeWriteEnds()
+	closeFD(&cp.outR)
+	closeFD(&cp.errR)
+	closeFD(&cp.statusR)
+}
+
+// file hands a read end over to an *os.File registered with Go's poller, so
+// SetReadDeadline and Close unblock a reader.
+func (cp *childPipes) file(fd *int, name string) *os.File {
+	f := os.NewFile(uintptr(*fd), name)
+	*fd = -1
+	return f
+}
+
+func closeFD(fd *int) {
+	if *fd >= 0 {
+		unix.Close(*fd)
+		*fd = -1
+	}
+}
+
+// openDevNull opens /dev/null (read-only, close-on-exec) for a child whose
+// stdin is StdinNull. One per spawn, closed right after the fork: it costs a
+// few microseconds and keeps the package free of long-lived descriptors.
+func openDevNull() (int, error) {
+	fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, &SpawnError{Step: StepStdin, Arg: "/dev/null", Errno: toErrno(err)}
+	}
+	return fd, nil
+}
+
+// toErrno gives the errno inside err (system calls return nothing else).
+func toErrno(err error) unix.Errno {
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return unix.EIO
+}

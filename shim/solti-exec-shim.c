@@ -1,0 +1,859 @@
+/*
+ * solti-exec-shim: the exec shim of solti-exec.
+ *
+ * Go cannot run code between fork and exec, so the library starts every child
+ * as this small static program. The shim applies the spawn plan to itself and
+ * then execs the target, so the plan is in force before the target's first
+ * instruction. It does not use the C library: it is freestanding, with its own
+ * _start and raw system calls (x86-64 and aarch64), because a libc start-up
+ * costs several hundred microseconds per spawn. Everything here is
+ * async-signal-safe: no malloc, no stdio, no global state.
+ *
+ * Protocol "solti-shim/1"
+ * -----------------------
+ * argv:  shim "solti-shim/1" KEY=VALUE... "--" TARGET [TARGET-ARG...]
+ * envp:  exactly the target's environment (PATH for the search comes from it).
+ * fd 0, 1, 2: the target's stdin, stdout, stderr.
+ * fd 3:  the write end of the status pipe (the parent keeps the read end).
+ *
+ * Keys, in any order (each at most once unless marked repeatable):
+ *   cwd=DIR                  chdir before exec (relative TARGET resolves there)
+ *   argv0=NAME               the target's argv[0] (default: TARGET as given)
+ *   rlimit=RES:SOFT:HARD     repeatable; RES is the RLIMIT_* number, SOFT and
+ *                            HARD decimal or "inf"; prlimit64; failure fatal
+ *   nnp=1                    prctl(PR_SET_NO_NEW_PRIVS); failure fatal
+ *   caps=drop:KEEPHEX        drop every capability not in the hex mask KEEPHEX
+ *                            from the bounding, permitted, effective and
+ *                            inheritable sets and clear the ambient set, then
+ *                            raise the kept ones as ambient
+ *   capsfatal=0|1            whether a failed capability step is fatal
+ *                            (default 1); when 0 it is reported as a warning
+ *   cgroup-procs=PATH        repeatable; write "0" to this cgroup v1
+ *                            cgroup.procs file to join it; failure fatal
+ * An unknown key, a repeated key, a bad value or a missing "--"/TARGET fails
+ * with step "plan" (EINVAL); more than 16 rlimit= or 16 cgroup-procs= entries
+ * fail with E2BIG.
+ *
+ * Order: parse plan, join cgroups, rlimits, capabilities, no_new_privs, reset
+ * every signal disposition to SIG_DFL and clear the signal mask, mark fd 3
+ * close-on-exec, close every descriptor >= 4, chdir, exec. A TARGET without a
+ * '/' is searched in PATH like execvpe (default "/usr/local/bin:/usr/bin:/bin";
+ * EACCES is preferred over ENOENT; ENOEXEC is reported, there is no shell
+ * fallback). Descriptors are closed with close_range (Linux 5.9), else by
+ * listing /proc/self/fd.
+ *
+ * Status records: 16 bytes in host byte order, written to fd 3 in one write:
+ *   uint32 magic   0x534f4c54 "SOLT": fatal; the shim then exits with 127
+ *                  0x534f4c57 "SOLW": warning (a non-fatal capability step);
+ *                  the shim carries on
+ *   uint32 step    1 plan, 2 cgroup, 3 rlimit, 4 caps, 5 nnp, 6 signals,
+ *                  7 fds, 8 chdir, 9 exec
+ *   int32  errno   the failing call's errno
+ *   uint32 detail  plan: index in the shim's argv of the bad entry;
+ *                  cgroup, rlimit: index of the entry among its repeated keys;
+ *                  caps: 1 bounding set, 2 capset, 3 ambient set;
+ *                  signals: the signal that could not be reset (0: the mask);
+ *                  else 0
+ * On success fd 3 is closed by the exec (close-on-exec) and the parent reads
+ * EOF after zero or more warnings. A record is fewer than PIPE_BUF bytes, so
+ * it is written atomically.
+ *
+ * Build (as the Makefile does):
+ *   gcc -Os -static -nostdlib -nostartfiles -ffreestanding -fno-builtin
+ *       -fno-stack-protector -fno-asynchronous-unwind-tables -no-pie
+ *       -Wall -Wextra -Werror -o build/solti-exec-shim shim/solti-exec-shim.c
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- system interface: numbers and constants ---------------------------- */
+
+#if defined(__x86_64__)
+#define NR_read 0
+#define NR_write 1
+#define NR_close 3
+#define NR_lseek 8
+#define NR_rt_sigaction 13
+#define NR_rt_sigprocmask 14
+#define NR_execve 59
+#define NR_fcntl 72
+#define NR_chdir 80
+#define NR_capget 125
+#define NR_capset 126
+#define NR_prctl 157
+#define NR_getdents64 217
+#define NR_exit_group 231
+#define NR_openat 257
+#define NR_prlimit64 302
+#define NR_close_range 436
+#elif defined(__aarch64__)
+#define NR_fcntl 25
+#define NR_chdir 49
+#define NR_openat 56
+#define NR_close 57
+#define NR_getdents64 61
+#define NR_lseek 62
+#define NR_read 63
+#define NR_write 64
+#define NR_capget 90
+#define NR_capset 91
+#define NR_exit_group 94
+#define NR_rt_sigaction 134
+#define NR_rt_sigprocmask 135
+#define NR_prctl 167
+#define NR_execve 221
+#define NR_prlimit64 261
+#define NR_close_range 436
+#else
+#error "solti-exec-shim supports x86-64 and aarch64 only"
+#endif
+
+#define E_PERM 1
+#define E_NOENT 2
+#define E_2BIG 7
+#define E_NOEXEC 8
+#define E_INTR 4
+#define E_ACCES 13
+#define E_NODEV 19
+#define E_NOTDIR 20
+#define E_INVAL 22
+#define E_NAMETOOLONG 36
+#define E_NOSYS 38
+#define E_TIMEDOUT 110
+#define E_STALE 116
+
+#define AT_FDCWD_ (-100)
+#define O_RDONLY_ 0
+#define O_WRONLY_ 1
+#define O_CLOEXEC_ 02000000
+#define F_SETFD_ 2
+#define FD_CLOEXEC_ 1
+#define SEEK_SET_ 0
+#define SIG_SETMASK_ 2
+#define SIGKILL_ 9
+#define SIGSTOP_ 19
+#define NSIG_ 64
+
+#define PR_CAPBSET_READ_ 23
+#define PR_CAPBSET_DROP_ 24
+#define PR_SET_NO_NEW_PRIVS_ 38
+#define PR_CAP_AMBIENT_ 47
+#define PR_CAP_AMBIENT_RAISE_ 2
+#define PR_CAP_AMBIENT_CLEAR_ALL_ 4
+#define CAP_VERSION_3 0x20080522
+
+#define STATUS_FD 3
+#define FIRST_CLOSED_FD 4
+#define EXIT_SHIM_FAILED 127
+
+#define PROTOCOL "solti-shim/1"
+#define MAGIC_FATAL 0x534f4c54u
+#define MAGIC_WARNING 0x534f4c57u
+
+enum step {
+	STEP_PLAN = 1,
+	STEP_CGROUP,
+	STEP_RLIMIT,
+	STEP_CAPS,
+	STEP_NNP,
+	STEP_SIGNALS,
+	STEP_FDS,
+	STEP_CHDIR,
+	STEP_EXEC,
+};
+
+enum caps_detail { CAPS_BOUNDING = 1, CAPS_CAPSET, CAPS_AMBIENT };
+
+#define MAX_RLIMITS 16
+#define MAX_CGROUPS 16
+#define RLIM_NLIMITS_ 16
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+#define NAME_MAX_ 255
+#define PATH_MAX_ 4096
+
+/* ---- raw system calls ---------------------------------------------------- */
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+	".global _start\n"
+	".type _start,@function\n"
+	"_start:\n"
+	"	xor %ebp, %ebp\n"
+	"	mov %rsp, %rdi\n"
+	"	and $-16, %rsp\n"
+	"	call shim_main\n"
+	"	hlt\n");
+
+static long sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	long ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+#elif defined(__aarch64__)
+__asm__(".text\n"
+	".global _start\n"
+	".type _start,%function\n"
+	"_start:\n"
+	"	mov x29, #0\n"
+	"	mov x30, #0\n"
+	"	mov x0, sp\n"
+	"	and sp, x0, #-16\n"
+	"	bl shim_main\n"
+	"	brk #0\n");
+
+static long sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+	register long x8 __asm__("x8") = n;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	register long x3 __asm__("x3") = d;
+	register long x4 __asm__("x4") = e;
+	register long x5 __asm__("x5") = f;
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory", "cc");
+	return x0;
+}
+#endif
+
+#define sys0(n) sys6((n), 0, 0, 0, 0, 0, 0)
+#define sys1(n, a) sys6((n), (long)(a), 0, 0, 0, 0, 0)
+#define sys2(n, a, b) sys6((n), (long)(a), (long)(b), 0, 0, 0, 0)
+#define sys3(n, a, b, c) sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define sys4(n, a, b, c, d) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define sys5(n, a, b, c, d, e) \
+	sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+
+/* The compiler may emit calls to these for struct copies and zeroing. The empty
+ * asm keeps it from turning the loops back into calls to themselves. */
+void *memset(void *dst, int c, size_t n)
+{
+	unsigned char *d = dst;
+	for (size_t i = 0; i < n; i++) {
+		d[i] = (unsigned char)c;
+		__asm__ volatile("" ::: "memory");
+	}
+	return dst;
+}
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+	for (size_t i = 0; i < n; i++) {
+		d[i] = s[i];
+		__asm__ volatile("" ::: "memory");
+	}
+	return dst;
+}
+
+static __attribute__((noreturn)) void exit_group(int code)
+{
+	for (;;)
+		sys1(NR_exit_group, code);
+}
+
+static size_t str_len(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+/* Returns the rest of s after prefix, or NULL if s does not start with it. */
+static const char *after_prefix(const char *s, const char *prefix)
+{
+	while (*prefix) {
+		if (*s != *prefix)
+			return NULL;
+		s++;
+		prefix++;
+	}
+	return s;
+}
+
+static int has_slash(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '/')
+			return 1;
+	return 0;
+}
+
+/* ---- status records ------------------------------------------------------ */
+
+struct status_record {
+	uint32_t magic;
+	uint32_t step;
+	int32_t err;
+	uint32_t detail;
+};
+
+static void report(uint32_t magic, enum step step, int err, uint32_t detail)
+{
+	struct status_record r;
+	r.magic = magic;
+	r.step = (uint32_t)step;
+	r.err = err;
+	r.detail = detail;
+	while (sys3(NR_write, STATUS_FD, &r, sizeof r) == -E_INTR)
+		;
+}
+
+static __attribute__((noreturn)) void fail(enum step step, int err, uint32_t detail)
+{
+	report(MAGIC_FATAL, step, err, detail);
+	exit_group(EXIT_SHIM_FAILED);
+}
+
+/* ---- step 1: parse the plan ---------------------------------------------- */
+
+struct rlimit_entry {
+	uint32_t resource;
+	uint64_t soft, hard;
+};
+
+struct plan {
+	const char *cwd;
+	const char *argv0;
+	struct rlimit_entry rlimits[MAX_RLIMITS];
+	int n_rlimits;
+	const char *cgroups[MAX_CGROUPS];
+	int n_cgroups;
+	int nnp;
+	int drop_caps;
+	uint64_t keep_caps;
+	int caps_fatal; /* -1 until given */
+	char **target; /* TARGET, TARGET-ARG..., NULL */
+};
+
+/* Parses a decimal uint64 ending at stop (or NUL); returns 0 on success. */
+static int parse_dec(const char **sp, char stop, uint64_t *out)
+{
+	const char *s = *sp;
+	uint64_t v = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		uint64_t d = (uint64_t)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (*s != stop)
+		return -1;
+	*sp = s;
+	*out = v;
+	return 0;
+}
+
+static int parse_limit(const char **sp, char stop, uint64_t *out)
+{
+	const char *rest = after_prefix(*sp, "inf");
+	if (rest && *rest == stop) {
+		*out = UINT64_MAX;
+		*sp = rest;
+		return 0;
+	}
+	return parse_dec(sp, stop, out);
+}
+
+static int parse_rlimit(const char *s, struct rlimit_entry *e)
+{
+	uint64_t res;
+	if (parse_dec(&s, ':', &res) || res >= RLIM_NLIMITS_)
+		return -1;
+	s++;
+	if (parse_limit(&s, ':', &e->soft))
+		return -1;
+	s++;
+	if (parse_limit(&s, '\0', &e->hard))
+		return -1;
+	e->resource = (uint32_t)res;
+	return 0;
+}
+
+static int parse_hex(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	int n = 0;
+	for (; *s; s++, n++) {
+		int d;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return -1;
+		if (n == 16)
+			return -1;
+		v = v << 4 | (uint64_t)d;
+	}
+	if (n == 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Applies one KEY=VALUE entry to the plan; returns an errno. */
+static int parse_entry(const char *arg, struct plan *p)
+{
+	const char *v;
+	if ((v = after_prefix(arg, "cwd="))) {
+		if (p->cwd || !*v)
+			return E_INVAL;
+		p->cwd = v;
+	} else if ((v = after_prefix(arg, "argv0="))) {
+		if (p->argv0)
+			return E_INVAL;
+		p->argv0 = v;
+	} else if ((v = after_prefix(arg, "rlimit="))) {
+		if (p->n_rlimits == MAX_RLIMITS)
+			return E_2BIG;
+		if (parse_rlimit(v, &p->rlimits[p->n_rlimits]))
+			return E_INVAL;
+		p->n_rlimits++;
+	} else if ((v = after_prefix(arg, "nnp="))) {
+		if (p->nnp || !str_eq(v, "1"))
+			return E_INVAL;
+		p->nnp = 1;
+	} else if ((v = after_prefix(arg, "caps=drop:"))) {
+		if (p->drop_caps || parse_hex(v, &p->keep_caps))
+			return E_INVAL;
+		p->drop_caps = 1;
+	} else if ((v = after_prefix(arg, "capsfatal="))) {
+		if (p->caps_fatal != -1 || (!str_eq(v, "0") && !str_eq(v, "1")))
+			return E_INVAL;
+		p->caps_fatal = *v == '1';
+	} else if ((v = after_prefix(arg, "cgroup-procs="))) {
+		if (p->n_cgroups == MAX_CGROUPS)
+			return E_2BIG;
+		if (!*v)
+			return E_INVAL;
+		p->cgroups[p->n_cgroups++] = v;
+	} else {
+		return E_INVAL;
+	}
+	return 0;
+}
+
+static void parse_plan(int argc, char **argv, struct plan *p)
+{
+	int i;
+	p->cwd = NULL;
+	p->argv0 = NULL;
+	p->n_rlimits = 0;
+	p->n_cgroups = 0;
+	p->nnp = 0;
+	p->drop_caps = 0;
+	p->keep_caps = 0;
+	p->caps_fatal = -1;
+	p->target = NULL;
+
+	if (argc < 2 || !str_eq(argv[1], PROTOCOL))
+		fail(STEP_PLAN, E_INVAL, 1);
+	for (i = 2; i < argc; i++) {
+		int err;
+		if (str_eq(argv[i], "--"))
+			break;
+		err = parse_entry(argv[i], p);
+		if (err)
+			fail(STEP_PLAN, err, (uint32_t)i);
+	}
+	if (i + 1 >= argc || !argv[i + 1][0])
+		fail(STEP_PLAN, E_INVAL, (uint32_t)i);
+	if (p->caps_fatal == -1)
+		p->caps_fatal = 1;
+	p->target = &argv[i + 1];
+}
+
+/* ---- step 2: join cgroup v1 hierarchies ---------------------------------- */
+
+static int join_cgroup(const char *procs)
+{
+	long fd, n;
+	fd = sys4(NR_openat, AT_FDCWD_, procs, O_WRONLY_ | O_CLOEXEC_, 0);
+	if (fd < 0)
+		return (int)-fd;
+	while ((n = sys3(NR_write, fd, "0", 1)) == -E_INTR)
+		;
+	sys1(NR_close, fd);
+	return n < 0 ? (int)-n : 0;
+}
+
+static void join_cgroups(const struct plan *p)
+{
+	for (int i = 0; i < p->n_cgroups; i++) {
+		int err = join_cgroup(p->cgroups[i]);
+		if (err)
+			fail(STEP_CGROUP, err, (uint32_t)i);
+	}
+}
+
+/* ---- step 3: resource limits ----------------------------------------------- */
+
+static void apply_rlimits(const struct plan *p)
+{
+	for (int i = 0; i < p->n_rlimits; i++) {
+		uint64_t lim[2] = {p->rlimits[i].soft, p->rlimits[i].hard};
+		long r = sys4(NR_prlimit64, 0, p->rlimits[i].resource, lim, 0);
+		if (r < 0)
+			fail(STEP_RLIMIT, (int)-r, (uint32_t)i);
+	}
+}
+
+/* ---- step 4: capabilities -------------------------------------------------- */
+
+struct cap_header {
+	uint32_t version;
+	int32_t pid;
+};
+
+struct cap_data {
+	uint32_t effective;
+	uint32_t permitted;
+	uint32_t inheritable;
+};
+
+/* The highest capability the kernel knows, or -1 if it cannot be read (then
+ * the caller probes up to 63 until EINVAL). */
+static int last_cap(void)
+{
+	char buf[16];
+	long fd, n;
+	int v = 0;
+	fd = sys4(NR_openat, AT_FDCWD_, "/proc/sys/kernel/cap_last_cap", O_RDONLY_ | O_CLOEXEC_, 0);
+	if (fd < 0)
+		return -1;
+	n = sys3(NR_read, fd, buf, sizeof buf);
+	sys1(NR_close, fd);
+	if (n <= 0)
+		return -1;
+	if (buf[0] < '0' || buf[0] > '9')
+		return -1;
+	for (long i = 0; i < n && i < 3 && buf[i] >= '0' && buf[i] <= '9'; i++)
+		v = v * 10 + (buf[i] - '0');
+	return v > 63 ? 63 : v;
+}
+
+/* Drops every capability not kept from the bounding set. This needs
+ * CAP_SETPCAP, so it runs before capset takes it away. */
+static int drop_bounding(uint64_t keep, int last)
+{
+	int limit = last < 0 ? 63 : last;
+	for (int c = 0; c <= limit; c++) {
+		long r;
+		if (keep >> c & 1)
+			continue;
+		r = sys2(NR_prctl, PR_CAPBSET_DROP_, c);
+		if (r == -E_INVAL && last < 0)
+			break; /* beyond the kernel's last capability */
+		if (r == -E_PERM && sys2(NR_prctl, PR_CAPBSET_READ_, c) == 0)
+			continue; /* already gone */
+		if (r < 0)
+			return (int)-r;
+	}
+	return 0;
+}
+
+/* Keeps only the kept capabilities in the permitted, effective and inheritable
+ * sets; returns the kept capabilities actually held. */
+static int set_caps(uint64_t keep, uint64_t *held)
+{
+	struct cap_header h = {CAP_VERSION_3, 0};
+	struct cap_data d[2];
+	long r = sys2(NR_capget, &h, d);
+	if (r < 0)
+		return (int)-r;
+	for (int i = 0; i < 2; i++) {
+		uint32_t k = (uint32_t)(keep >> (32 * i));
+		d[i].permitted &= k;
+		d[i].effective = d[i].permitted;
+		d[i].inheritable = d[i].permitted;
+	}
+	*held = (uint64_t)d[1].permitted << 32 | d[0].permitted;
+	h.version = CAP_VERSION_3;
+	h.pid = 0;
+	r = sys2(NR_capset, &h, d);
+	return r < 0 ? (int)-r : 0;
+}
+
+/* Clears the ambient set, then raises the kept capabilities so that a
+ * non-root target keeps them across exec. */
+static int set_ambient(uint64_t held)
+{
+	long r = sys5(NR_prctl, PR_CAP_AMBIENT_, PR_CAP_AMBIENT_CLEAR_ALL_, 0, 0, 0);
+	if (r == -E_INVAL && held == 0)
+		return 0; /* no ambient set in this kernel, and nothing to raise */
+	if (r < 0)
+		return (int)-r;
+	for (int c = 0; c < 64; c++) {
+		if (!(held >> c & 1))
+			continue;
+		r = sys5(NR_prctl, PR_CAP_AMBIENT_, PR_CAP_AMBIENT_RAISE_, c, 0, 0);
+		if (r < 0)
+			return (int)-r;
+	}
+	return 0;
+}
+
+static void caps_failed(const struct plan *p, int err, enum caps_detail what)
+{
+	if (p->caps_fatal)
+		fail(STEP_CAPS, err, what);
+	report(MAGIC_WARNING, STEP_CAPS, err, what);
+}
+
+static void drop_caps(const struct plan *p)
+{
+	uint64_t held = 0;
+	int err;
+	if (!p->drop_caps)
+		return;
+	err = drop_bounding(p->keep_caps, last_cap());
+	if (err)
+		caps_failed(p, err, CAPS_BOUNDING);
+	err = set_caps(p->keep_caps, &held);
+	if (err)
+		caps_failed(p, err, CAPS_CAPSET);
+	err = set_ambient(held);
+	if (err)
+		caps_failed(p, err, CAPS_AMBIENT);
+}
+
+/* ---- step 5: no_new_privs -------------------------------------------------- */
+
+static void set_no_new_privs(const struct plan *p)
+{
+	long r;
+	if (!p->nnp)
+		return;
+	r = sys5(NR_prctl, PR_SET_NO_NEW_PRIVS_, 1, 0, 0, 0);
+	if (r < 0)
+		fail(STEP_NNP, (int)-r, 0);
+}
+
+/* ---- step 6: signals --------------------------------------------------------- */
+
+/* Hosts such as Python ignore SIGPIPE and SIGXFSZ, and ignored dispositions
+ * survive exec; the target must start with every disposition at SIG_DFL and
+ * nothing blocked. The kernel's struct sigaction is all zero for SIG_DFL with
+ * no flags on both architectures, whatever its exact layout. */
+static void reset_signals(void)
+{
+	unsigned long act[4] = {0, 0, 0, 0};
+	uint64_t empty = 0;
+	long r;
+	for (int sig = 1; sig <= NSIG_; sig++) {
+		if (sig == SIGKILL_ || sig == SIGSTOP_)
+			continue;
+		r = sys4(NR_rt_sigaction, sig, act, 0, sizeof(uint64_t));
+		if (r < 0 && r != -E_INVAL)
+			fail(STEP_SIGNALS, (int)-r, (uint32_t)sig);
+	}
+	r = sys4(NR_rt_sigprocmask, SIG_SETMASK_, &empty, 0, sizeof empty);
+	if (r < 0)
+		fail(STEP_SIGNALS, (int)-r, 0);
+}
+
+/* ---- step 7: descriptors ----------------------------------------------------- */
+
+struct dirent64 {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+/* Fallback for kernels without close_range (before 5.9): close what
+ * /proc/self/fd lists, rescanning until a pass closes nothing. */
+static int close_from_proc(void)
+{
+	uint64_t buf[512];
+	long dfd = sys4(NR_openat, AT_FDCWD_, "/proc/self/fd", O_RDONLY_ | O_CLOEXEC_, 0);
+	if (dfd < 0) {
+		/* No /proc either: close up to the descriptor limit. */
+		uint64_t lim[2];
+		if (sys4(NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, 0, lim) < 0)
+			return E_NOSYS;
+		if (lim[1] > (1u << 20))
+			lim[1] = 1u << 20;
+		for (uint64_t fd = FIRST_CLOSED_FD; fd < lim[1]; fd++)
+			sys1(NR_close, fd);
+		return 0;
+	}
+	for (;;) {
+		int closed = 0;
+		long n;
+		while ((n = sys3(NR_getdents64, dfd, buf, sizeof buf)) > 0) {
+			for (long off = 0; off < n;) {
+				struct dirent64 *d = (struct dirent64 *)((char *)buf + off);
+				long fd = 0;
+				const char *s = d->name;
+				off += d->reclen;
+				if (*s < '0' || *s > '9')
+					continue;
+				for (; *s >= '0' && *s <= '9'; s++)
+					fd = fd * 10 + (*s - '0');
+				if (fd >= FIRST_CLOSED_FD && fd != dfd) {
+					sys1(NR_close, fd);
+					closed = 1;
+				}
+			}
+		}
+		if (n < 0) {
+			sys1(NR_close, dfd);
+			return (int)-n;
+		}
+		if (!closed)
+			break;
+		sys3(NR_lseek, dfd, 0, SEEK_SET_);
+	}
+	sys1(NR_close, dfd);
+	return 0;
+}
+
+/* The target must inherit only 0, 1 and 2; the status pipe closes at exec so
+ * the parent reads EOF exactly when the exec succeeded. */
+static void close_descriptors(void)
+{
+	long r = sys3(NR_fcntl, STATUS_FD, F_SETFD_, FD_CLOEXEC_);
+	if (r < 0)
+		fail(STEP_FDS, (int)-r, 0);
+	r = sys3(NR_close_range, FIRST_CLOSED_FD, ~0u, 0);
+	if (r == -E_NOSYS)
+		r = -close_from_proc();
+	if (r < 0)
+		fail(STEP_FDS, (int)-r, 0);
+}
+
+/* ---- step 8: working directory ---------------------------------------------- */
+
+static void change_dir(const struct plan *p)
+{
+	long r;
+	if (!p->cwd)
+		return;
+	r = sys1(NR_chdir, p->cwd);
+	if (r < 0)
+		fail(STEP_CHDIR, (int)-r, 0);
+}
+
+/* ---- step 9: exec --------------------------------------------------------------- */
+
+static const char *env_lookup(char **envp, const char *name)
+{
+	for (; *envp; envp++) {
+		const char *v = after_prefix(*envp, name);
+		if (v && *v == '=')
+			return v + 1;
+	}
+	return NULL;
+}
+
+/* Searches PATH like execvpe; returns the errno to report. */
+static int exec_search(const char *file, char **argv, char **envp)
+{
+	char buf[PATH_MAX_];
+	const char *path = env_lookup(envp, "PATH");
+	size_t flen = str_len(file);
+	int saw_eacces = 0;
+
+	if (!path)
+		path = DEFAULT_PATH;
+	if (flen > NAME_MAX_)
+		return E_NAMETOOLONG;
+	for (const char *p = path;;) {
+		const char *end = p;
+		size_t dlen, i = 0;
+		long r;
+		while (*end && *end != ':')
+			end++;
+		dlen = (size_t)(end - p);
+		if (dlen + 1 + flen + 1 <= sizeof buf) {
+			/* An empty element means the current directory. */
+			for (; i < dlen; i++)
+				buf[i] = p[i];
+			if (dlen)
+				buf[i++] = '/';
+			for (size_t j = 0; j <= flen; j++)
+				buf[i + j] = file[j];
+			r = sys3(NR_execve, buf, argv, envp);
+			switch ((int)-r) {
+			case E_ACCES:
+				saw_eacces = 1;
+				break;
+			case E_NOENT:
+			case E_NOTDIR:
+			case E_STALE:
+			case E_NODEV:
+			case E_TIMEDOUT:
+			case E_NAMETOOLONG:
+				break;
+			default:
+				return (int)-r; /* found but not runnable: say why */
+			}
+		}
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	return saw_eacces ? E_ACCES : E_NOENT;
+}
+
+static __attribute__((noreturn)) void exec_target(const struct plan *p, char **envp)
+{
+	char **argv = p->target;
+	const char *file = argv[0];
+	int err;
+	if (p->argv0)
+		argv[0] = (char *)p->argv0;
+	if (has_slash(file))
+		err = (int)-sys3(NR_execve, file, argv, envp);
+	else
+		err = exec_search(file, argv, envp);
+	fail(STEP_EXEC, err, 0);
+}
+
+/* ---- entry ------------------------------------------------------------------------- */
+
+__attribute__((used, noreturn)) void shim_main(long *sp)
+{
+	int argc = (int)sp[0];
+	char **argv = (char **)(sp + 1);
+	char **envp = argv + argc + 1;
+	struct plan plan;
+
+	parse_plan(argc, argv, &plan);
+	join_cgroups(&plan);
+	apply_rlimits(&plan);
+	drop_caps(&plan);
+	set_no_new_privs(&plan);
+	reset_signals();
+	close_descriptors();
+	change_dir(&plan);
+	exec_target(&plan, envp);
+}
