@@ -1,0 +1,232 @@
+package main
+
+/*
+#include <string.h>
+#include "solti_exec.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unsafe"
+
+	"github.com/solti-exec/solti-exec/core/model"
+	"github.com/solti-exec/solti-exec/core/output"
+	"github.com/solti-exec/solti-exec/core/proc"
+	"github.com/solti-exec/solti-exec/core/runner"
+)
+
+//export soltigo_task_build
+func soltigo_task_build(rh C.solti_runner_t, specJSON *C.char, out *C.solti_task_t) (rc C.int) {
+	defer guard(&rc)
+	if specJSON == nil || out == nil {
+		return fail(invalid("solti_task_build: spec_json and task_out must not be NULL"))
+	}
+	r, err := lookup[*runner.Runner](uint64(rh), kindRunner)
+	if err != nil {
+		return fail(err)
+	}
+	spec, err := model.ParseTaskSpec([]byte(C.GoString(specJSON)))
+	if err != nil {
+		return fail(err)
+	}
+	t, err := r.Build(spec)
+	if err != nil {
+		return fail(err)
+	}
+	*out = C.solti_task_t(handles.add(kindTask, t))
+	return C.SOLTI_OK
+}
+
+//export soltigo_task_id
+func soltigo_task_id(h C.solti_task_t, buf *C.char, n C.size_t) (rc C.int) {
+	defer guard(&rc)
+	if buf == nil && n > 0 {
+		return fail(invalid("solti_task_id: buf must not be NULL when len > 0"))
+	}
+	t, err := lookup[*runner.Task](uint64(h), kindTask)
+	if err != nil {
+		return fail(err)
+	}
+	id := t.ID()
+	if rc := copyText([]byte(id), buf, n, "task id"); rc != C.SOLTI_OK {
+		return rc
+	}
+	return C.int(len(id))
+}
+
+//export soltigo_task_spawn
+func soltigo_task_spawn(h C.solti_task_t) (rc C.int) {
+	defer guard(&rc)
+	t, err := lookup[*runner.Task](uint64(h), kindTask)
+	if err != nil {
+		return fail(err)
+	}
+	if err := t.Spawn(); err != nil {
+		return fail(err)
+	}
+	return C.SOLTI_OK
+}
+
+//export soltigo_task_cancel
+func soltigo_task_cancel(h C.solti_task_t) (rc C.int) {
+	defer guard(&rc)
+	t, err := lookup[*runner.Task](uint64(h), kindTask)
+	if err != nil {
+		return fail(err)
+	}
+	t.Cancel()
+	return C.SOLTI_OK
+}
+
+//export soltigo_task_wait
+func soltigo_task_wait(h C.solti_task_t, timeoutMs C.int, out *C.solti_exit_t) (rc C.int) {
+	defer guard(&rc)
+	if timeoutMs < C.SOLTI_INFINITE {
+		return fail(invalid("solti_task_wait: timeout_ms %d is negative (use SOLTI_INFINITE)", int(timeoutMs)))
+	}
+	t, err := lookup[*runner.Task](uint64(h), kindTask)
+	if err != nil {
+		return fail(err)
+	}
+	rep, err := t.Wait(timeoutOf(timeoutMs))
+	if err != nil && !errors.Is(err, proc.ErrStatusLost) {
+		return fail(err)
+	}
+	if out != nil {
+		fillExit(out, &rep)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return C.SOLTI_OK
+}
+
+func timeoutOf(ms C.int) time.Duration {
+	if ms < 0 {
+		return -1
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+func fillExit(out *C.solti_exit_t, r *runner.ExitReport) {
+	*out = C.solti_exit_t{}
+	out.attempt = C.uint32_t(r.Attempt)
+	out.outcome = C.int32_t(r.Outcome)
+	out.exit_code = C.int32_t(r.ExitCode)
+	out.signal = C.int32_t(r.Signal)
+	if r.CoreDumped {
+		out.core_dumped = 1
+	}
+	out.started_ms = C.int64_t(r.Started.UnixMilli())
+	out.finished_ms = C.int64_t(r.Finished.UnixMilli())
+	out.user_us = C.int64_t(r.UserUs)
+	out.system_us = C.int64_t(r.SystemUs)
+	out.max_rss_kb = C.int64_t(r.MaxRSSKb)
+	out.oom_kills = C.int64_t(r.OOMKills)
+	reason := unsafe.Slice((*byte)(unsafe.Pointer(&out.reason[0])), len(out.reason))
+	n := copy(reason[:len(reason)-1], r.Reason)
+	reason[n] = 0
+}
+
+//export soltigo_task_poll
+func soltigo_task_poll(h C.solti_task_t, cursor *C.uint64_t, events *C.solti_event_t, maxEvents C.size_t,
+	buf *C.char, bufLen C.size_t, timeoutMs C.int, countOut *C.size_t) (rc C.int) {
+	defer guard(&rc)
+	switch {
+	case cursor == nil || events == nil || countOut == nil:
+		return fail(invalid("solti_task_poll: cursor, events and count_out must not be NULL"))
+	case maxEvents == 0:
+		return fail(invalid("solti_task_poll: max_events must be at least 1"))
+	case buf == nil && bufLen > 0:
+		return fail(invalid("solti_task_poll: buf must not be NULL when buf_len > 0"))
+	case timeoutMs < C.SOLTI_INFINITE:
+		return fail(invalid("solti_task_poll: timeout_ms %d is negative (use SOLTI_INFINITE)", int(timeoutMs)))
+	}
+	t, err := lookup[*runner.Task](uint64(h), kindTask)
+	if err != nil {
+		return fail(err)
+	}
+	evs, next, err := t.Poll(uint64(*cursor), int(maxEvents), int(bufLen), timeoutOf(timeoutMs))
+	if err != nil {
+		return fail(err)
+	}
+	copyEvents(evs, events, buf, bufLen)
+	*cursor = C.uint64_t(next)
+	*countOut = C.size_t(len(evs))
+	return C.SOLTI_OK
+}
+
+// copyEvents fills the caller's array; line bytes are packed into buf, which
+// Poll has already sized them to fit.
+func copyEvents(evs []output.Event, events *C.solti_event_t, buf *C.char, bufLen C.size_t) {
+	dst := unsafe.Slice(events, len(evs))
+	var data []byte
+	if bufLen > 0 {
+		data = unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(bufLen))
+	}
+	off := 0
+	for i := range evs {
+		ev := &evs[i]
+		d := &dst[i]
+		d.kind = C.uint32_t(ev.Kind)
+		d.attempt = C.uint32_t(ev.Attempt)
+		d.stream = C.uint32_t(ev.Stream)
+		d.flags = C.uint32_t(ev.Flags)
+		d.seq = C.uint64_t(ev.Seq)
+		d.ts_ms = C.int64_t(ev.TsMs)
+		d.value = C.int64_t(ev.Value)
+		d.exit_code = C.int32_t(ev.ExitCode)
+		d.signal = C.int32_t(ev.Signal)
+		d.data = nil
+		d.len = C.size_t(len(ev.Data))
+		if len(ev.Data) > 0 {
+			copy(data[off:], ev.Data)
+			d.data = (*C.char)(unsafe.Pointer(&data[off]))
+			off += len(ev.Data)
+		} else if bufLen > 0 {
+			d.data = buf // a valid pointer for zero-length lines
+		}
+	}
+}
+
+//export soltigo_task_fd
+func soltigo_task_fd(h C.solti_task_t) (rc C.int) {
+	defer guard(&rc)
+	t, err := lookup[*runner.Task](uint64(h), kindTask)
+	if err != nil {
+		return fail(err)
+	}
+	fd, err := t.ReadyFD()
+	if err != nil {
+		return failCode(C.SOLTI_EINTERNAL, fmt.Sprintf("solti_task_fd: %v", err))
+	}
+	return C.int(fd)
+}
+
+//export soltigo_task_attempts
+func soltigo_task_attempts(h C.solti_task_t, out *C.uint32_t) (rc C.int) {
+	defer guard(&rc)
+	if out == nil {
+		return fail(invalid("solti_task_attempts: attempts_out must not be NULL"))
+	}
+	t, err := lookup[*runner.Task](uint64(h), kindTask)
+	if err != nil {
+		return fail(err)
+	}
+	*out = C.uint32_t(t.Attempts())
+	return C.SOLTI_OK
+}
+
+//export soltigo_task_free
+func soltigo_task_free(h C.solti_task_t) (rc C.int) {
+	defer guard(&rc)
+	t, err := remove[*runner.Task](uint64(h), kindTask)
+	if err != nil {
+		return fail(err)
+	}
+	t.Close()
+	return C.SOLTI_OK
+}

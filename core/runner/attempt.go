@@ -1,0 +1,216 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/solti-exec/solti-exec/core/metrics"
+	"github.com/solti-exec/solti-exec/core/output"
+	"github.com/solti-exec/solti-exec/core/proc"
+	"golang.org/x/sys/unix"
+)
+
+// forcedDrain bounds how long the pipe readers may take after the group was
+// killed at the end of the drain grace: a descendant that left the process
+// group (setsid) and holds a pipe is cut off then.
+const forcedDrain = 200 * time.Millisecond
+
+// attempt runs one attempt to its end and reports it. first says whether the
+// Spawn call is waiting for this attempt's start.
+func (t *Task) attempt(rn *run, first bool) *ExitReport {
+	m := t.runner.metrics
+	m.TaskStarted()
+	rep := &ExitReport{ExitCode: -1, OOMKills: -1, Started: time.Now()}
+
+	p, err := t.start()
+	if err != nil {
+		return t.fatal(rn, rep, err, first)
+	}
+	rep.Attempt = t.nextAttempt()
+	rn.setProc(p)
+	defer func() {
+		rn.setProc(nil)
+		p.Close()
+	}()
+	t.ring.AppendControl(output.Event{Kind: output.KindStarted, Attempt: rep.Attempt, TsMs: nowMs(), Value: int64(p.Pid)})
+	if first {
+		rn.firstErr <- nil
+	}
+
+	stop := make(chan struct{}) // discards unread output in block mode once the attempt is being killed
+	var blocked atomic.Int32    // readers waiting for room in a "block" ring
+	readersDone := t.startReaders(p, rep.Attempt, stop, &blocked)
+
+	killedAs, killReason := Outcome(-1), ""
+	timeout := time.NewTimer(time.Duration(t.spec.TimeoutMs) * time.Millisecond)
+	select {
+	case <-p.Exited():
+	case <-rn.canceled:
+		killedAs, killReason = OutcomeCanceled, "canceled"
+	case <-timeout.C:
+		killedAs, killReason = OutcomeTimeout, fmt.Sprintf("timed out after %d ms", t.spec.TimeoutMs)
+	}
+	timeout.Stop()
+	if killedAs >= 0 {
+		close(stop)
+		killTree(p, rn.killGrace())
+	}
+	t.drain(p, readersDone, &blocked)
+
+	st, err := p.Reap()
+	if err != nil {
+		rep.Err = err
+		rep.Reason = err.Error()
+		rep.Outcome = OutcomeFailure
+		if killedAs >= 0 {
+			rep.Outcome = killedAs
+		}
+	} else {
+		evaluate(rep, st, t.failOnNonZero, killedAs, killReason)
+	}
+	rep.Finished = time.Now()
+	t.ring.AppendControl(output.Event{
+		Kind: output.KindFinished, Attempt: rep.Attempt, TsMs: rep.Finished.UnixMilli(),
+		Value: int64(rep.Outcome), ExitCode: rep.ExitCode, Signal: rep.Signal,
+	})
+	m.TaskCompleted(rep.Outcome.String(), rep.Duration())
+	return rep
+}
+
+// start builds the plan, with the host environment read now, and spawns.
+func (t *Task) start() (*proc.Process, error) {
+	sp, err := t.runner.spawnerFor()
+	if err != nil {
+		return nil, err
+	}
+	pl := &proc.Plan{
+		Path:  t.program,
+		Args:  t.args,
+		Env:   childEnv(t.runner.opts.Environ(), t.env),
+		Dir:   t.cwd,
+		Stdin: t.stdin,
+	}
+	t.sandbox.apply(pl)
+	return sp.Start(pl)
+}
+
+// fatal ends an attempt that could not start. It counts in the metrics like
+// any other end, and readers see the cause as a warning event.
+func (t *Task) fatal(rn *run, rep *ExitReport, err error, first bool) *ExitReport {
+	kind := metrics.ErrSpawnFailed
+	var se *proc.SpawnError
+	if errors.As(err, &se) && se.IsSandbox() {
+		kind = metrics.ErrBackendConfigFailed
+	}
+	t.runner.metrics.RunnerError(kind)
+	rep.Outcome, rep.Reason, rep.Err = OutcomeFatal, err.Error(), err
+	rep.Finished = time.Now()
+	t.ring.AppendControl(output.Event{Kind: output.KindWarning, TsMs: nowMs(), Data: []byte(err.Error())})
+	t.runner.metrics.TaskCompleted(OutcomeFatal.String(), rep.Duration())
+	if first {
+		rn.firstErr <- err
+	}
+	return rep
+}
+
+// killTree kills the attempt's process group: at once with SIGKILL, or with
+// SIGTERM first and SIGKILL after grace (or as soon as the leader is gone, to
+// take the rest of the group with it).
+func killTree(p *proc.Process, grace time.Duration) {
+	if grace > 0 {
+		p.SignalGroup(unix.SIGTERM)
+		tm := time.NewTimer(grace)
+		select {
+		case <-p.Exited():
+		case <-tm.C:
+		}
+		tm.Stop()
+	}
+	p.SignalGroup(unix.SIGKILL)
+	<-p.Exited()
+}
+
+// drain waits for both pipes to reach EOF after the leader exited. A
+// background descendant holding a pipe cannot hang the attempt: after the
+// drain grace the group is killed, and after a short extra bound the pipes
+// are cut (a descendant that escaped the group with setsid). Time a reader
+// spends waiting for room in a "block" ring does not count: that output is
+// the reader's to take, and the attempt ends only once it is read.
+func (t *Task) drain(p *proc.Process, readersDone <-chan struct{}, blocked *atomic.Int32) {
+	for {
+		if waitChan(readersDone, t.drainGrace) {
+			return
+		}
+		if blocked.Load() == 0 {
+			break
+		}
+	}
+	p.SignalGroup(unix.SIGKILL)
+	if waitChan(readersDone, forcedDrain) {
+		return
+	}
+	now := time.Now()
+	p.Stdout.SetReadDeadline(now)
+	p.Stderr.SetReadDeadline(now)
+	<-readersDone
+}
+
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// startReaders streams both pipes into the ring and returns a channel closed
+// when both have ended.
+func (t *Task) startReaders(p *proc.Process, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32) <-chan struct{} {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go t.pump(p.Stdout, output.Stdout, attempt, stop, blocked, &wg)
+	go t.pump(p.Stderr, output.Stderr, attempt, stop, blocked, &wg)
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	return done
+}
+
+// pump frames one pipe into line events. All lines of one read share a
+// timestamp: one clock read per chunk, not per line.
+func (t *Task) pump(f *os.File, stream output.Stream, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32, wg *sync.WaitGroup) {
+	defer wg.Done()
+	var seq uint64
+	var ts int64
+	fr := output.NewFramer(t.frame, func(line []byte, flags uint32) {
+		ev := output.Event{
+			Kind: output.KindLine, Attempt: attempt, Stream: stream,
+			Flags: flags, Seq: seq, TsMs: ts, Data: line,
+		}
+		seq++
+		if !t.blockOutput {
+			t.ring.Append(ev, stop)
+			return
+		}
+		blocked.Add(1)
+		t.ring.Append(ev, stop)
+		blocked.Add(-1)
+	})
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	buf := *bp
+	for {
+		n, err := f.Read(buf)
+		if n > 0 {
+			ts = nowMs()
+			fr.Write(buf[:n])
+		}
+		if err != nil {
+			break
+		}
+	}
+	ts = nowMs()
+	fr.Flush()
+}
+
+func nowMs() int64 { return time.Now().UnixMilli() }

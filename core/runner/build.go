@@ -1,0 +1,95 @@
+package runner
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/solti-exec/solti-exec/core/model"
+	"github.com/solti-exec/solti-exec/core/output"
+	"github.com/solti-exec/solti-exec/core/proc"
+)
+
+// Build validates nothing more than the spec already is, and prepares a task:
+// resolves the mode (writing a script file), allocates the run id, merges the
+// environment, names the cgroup and creates the output ring, so a reader can
+// subscribe before the first spawn. Building the same spec twice gives two
+// tasks with two run ids.
+func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
+	if spec.Kind.Name != model.KindSubprocess || spec.Kind.Subprocess == nil {
+		return nil, &UnsupportedKindError{Runner: r.name, Kind: string(spec.Kind.Name)}
+	}
+	sub := spec.Kind.Subprocess
+
+	// Resolve first: a failure here consumes no run number.
+	program, args, script, err := resolveMode(sub.Mode)
+	if err != nil {
+		return nil, err
+	}
+
+	seq := nextRunSeq()
+	t := &Task{
+		runner:        r,
+		id:            r.name + "-" + spec.Slot + "-" + strconv.FormatUint(seq, 10),
+		cgroupName:    fmt.Sprintf("%s-%s-%x-%x", r.name, spec.Slot, seq, time.Now().Unix()),
+		spec:          *spec,
+		program:       program,
+		args:          args,
+		script:        script,
+		env:           mergeEnv(sub.Env, r.cfg.Env),
+		cwd:           sub.Cwd,
+		stdin:         proc.StdinNull,
+		failOnNonZero: sub.FailOnNonZero,
+		frame: output.FrameConfig{
+			MaxLineBytes:  r.cfg.Log.MaxLineBytes,
+			MaxLineLength: r.cfg.Log.MaxLineLength,
+		},
+		drainGrace: time.Duration(r.cfg.DrainGraceMs) * time.Millisecond,
+		sandbox:    planSandbox(&r.cfg),
+	}
+	if sub.Stdin == model.StdinInherit {
+		t.stdin = proc.StdinInherit
+	}
+	oc := r.cfg.Output
+	if spec.Output != nil {
+		oc = *spec.Output
+	}
+	rc := ringConfig(oc)
+	t.ring = output.NewRing(rc)
+	t.blockOutput = rc.WhenFull == output.Block
+	t.done = make(chan struct{})
+	close(t.done) // nothing runs yet
+	if err := r.track(t); err != nil {
+		script.remove()
+		t.ring.Release()
+		return nil, err
+	}
+	return t, nil
+}
+
+// resolveMode turns the mode into a program and its arguments. A script body
+// is written to its own file and passed as a path, so the runtime's flag is
+// accepted but not used (and never leaks into the arguments).
+func resolveMode(m model.Mode) (string, []string, *scriptFile, error) {
+	if m.Command != nil {
+		return m.Command.Command, append([]string(nil), m.Command.Args...), nil, nil
+	}
+	body, err := m.Script.DecodeBody()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	sf, err := writeScript(body)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	args := append([]string{sf.path}, m.Script.Args...)
+	return m.Script.Runtime.Program(), args, sf, nil
+}
+
+func ringConfig(oc model.OutputConfig) output.RingConfig {
+	rc := output.RingConfig{Capacity: oc.Capacity, MaxBytes: oc.MaxBytes, WhenFull: output.DropOldest}
+	if oc.WhenFull == model.WhenFullBlock {
+		rc.WhenFull = output.Block
+	}
+	return rc
+}

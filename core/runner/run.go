@@ -1,0 +1,121 @@
+package runner
+
+import (
+	"sync"
+	"time"
+
+	"github.com/solti-exec/solti-exec/core/model"
+	"github.com/solti-exec/solti-exec/core/proc"
+	"github.com/solti-exec/solti-exec/core/supervise"
+	"golang.org/x/sys/unix"
+)
+
+// run is one Spawn's worth of attempts: the first one and the restarts the
+// policy asks for, until success, give-up or cancel.
+type run struct {
+	firstErr chan error    // the first attempt's spawn result, sent once
+	ended    chan struct{} // closed after the run is over and the task updated
+
+	cancelOnce sync.Once
+	canceled   chan struct{}
+
+	mu    sync.Mutex
+	proc  *proc.Process // the running attempt's process, for Cancel
+	grace time.Duration
+}
+
+func newRun() *run {
+	return &run{
+		firstErr: make(chan error, 1),
+		ended:    make(chan struct{}),
+		canceled: make(chan struct{}),
+	}
+}
+
+// cancel signals the running attempt's group at once (SIGKILL, or SIGTERM
+// when a grace is set) so the tree is being killed when Cancel returns; the
+// attempt loop does the rest (escalation, reap, drain).
+func (rn *run) cancel(grace time.Duration) {
+	rn.cancelOnce.Do(func() {
+		rn.mu.Lock()
+		rn.grace = grace
+		p := rn.proc
+		rn.mu.Unlock()
+		if p != nil {
+			sig := unix.SIGKILL
+			if grace > 0 {
+				sig = unix.SIGTERM
+			}
+			p.SignalGroup(sig)
+		}
+		close(rn.canceled)
+	})
+}
+
+func (rn *run) isCanceled() bool { return isClosed(rn.canceled) }
+
+func (rn *run) setProc(p *proc.Process) {
+	rn.mu.Lock()
+	rn.proc = p
+	rn.mu.Unlock()
+}
+
+func (rn *run) killGrace() time.Duration {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return rn.grace
+}
+
+// loop runs attempts until the restart policy says stop or the run is
+// canceled, sleeping the backoff between them (a cancel cuts the sleep).
+func (t *Task) loop(rn *run) {
+	defer func() {
+		t.runEnded(rn)
+		close(rn.ended)
+	}()
+	bo := supervise.NewBackoff(t.spec.Backoff, t.randFloat)
+	var failures uint32
+	for first := true; ; first = false {
+		rep := t.attempt(rn, first)
+		t.record(rep)
+		end := endOf(rep.Outcome)
+		if end == supervise.EndSuccess {
+			bo.Reset()
+			failures = 0
+		}
+		if rn.isCanceled() || !supervise.ShouldRestart(t.spec.Restart, t.spec.MaxRetries, failures, end) {
+			return
+		}
+		var delay time.Duration
+		if end == supervise.EndSuccess && t.spec.Restart.Type == model.RestartAlways && t.spec.Restart.IntervalMs > 0 {
+			delay = time.Duration(t.spec.Restart.IntervalMs) * time.Millisecond
+		} else {
+			delay = bo.Next()
+		}
+		if end != supervise.EndSuccess {
+			failures++
+		}
+		tm := time.NewTimer(delay)
+		select {
+		case <-rn.canceled:
+			tm.Stop()
+			return
+		case <-tm.C:
+		}
+	}
+}
+
+func endOf(o Outcome) supervise.End {
+	switch o {
+	case OutcomeSuccess:
+		return supervise.EndSuccess
+	case OutcomeTimeout:
+		return supervise.EndTimeout
+	case OutcomeCanceled:
+		return supervise.EndCanceled
+	case OutcomeFatal:
+		return supervise.EndFatal
+	default:
+		return supervise.EndFailure
+	}
+}

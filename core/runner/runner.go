@@ -1,0 +1,115 @@
+package runner
+
+import (
+	"errors"
+	"os"
+	"sync"
+
+	"github.com/solti-exec/solti-exec/core/metrics"
+	"github.com/solti-exec/solti-exec/core/model"
+	"github.com/solti-exec/solti-exec/core/proc"
+)
+
+// Options are the host-facing choices a Runner cannot take from its JSON
+// config.
+type Options struct {
+	// ShimPath is where the exec shim is when the config does not say.
+	ShimPath string
+	// Environ returns the host environment at spawn time. The C layer reads
+	// the C environ here; nil means os.Environ.
+	Environ func() []string
+	// Rand returns uniform floats in [0, 1) for backoff jitter; nil means
+	// math/rand/v2.
+	Rand func() float64
+}
+
+// Runner builds and owns tasks that share one configuration and one set of
+// metrics.
+type Runner struct {
+	name    string
+	cfg     model.RunnerConfig
+	opts    Options
+	metrics *metrics.Registry
+
+	spawnerOnce sync.Once
+	spawner     *proc.Spawner
+	spawnerErr  error
+
+	mu     sync.Mutex
+	tasks  map[*Task]struct{}
+	closed bool
+}
+
+// New makes a runner. cfg may be nil for a runner without backend settings.
+func New(name string, cfg *model.RunnerConfig, opts Options) (*Runner, error) {
+	if err := model.ValidateRunnerName(name); err != nil {
+		return nil, err
+	}
+	c := model.DefaultRunnerConfig()
+	if cfg != nil {
+		c = *cfg
+	}
+	if opts.Environ == nil {
+		opts.Environ = os.Environ
+	}
+	return &Runner{
+		name:    name,
+		cfg:     c,
+		opts:    opts,
+		metrics: metrics.New(name),
+		tasks:   map[*Task]struct{}{},
+	}, nil
+}
+
+// Name is the runner's name, part of every run id.
+func (r *Runner) Name() string { return r.name }
+
+// Metrics is the runner's metrics registry.
+func (r *Runner) Metrics() *metrics.Registry { return r.metrics }
+
+// spawnerFor finds the shim once; a missing shim is reported at spawn, where
+// the caller can act on it, rather than making every runner unusable.
+func (r *Runner) spawnerFor() (*proc.Spawner, error) {
+	r.spawnerOnce.Do(func() {
+		path := r.cfg.ShimPath
+		if path == "" {
+			path = r.opts.ShimPath
+		}
+		if path == "" {
+			r.spawnerErr = &proc.SpawnError{Step: "shim", Err: errors.New("no exec shim configured (set shimPath or SOLTI_EXEC_SHIM)")}
+			return
+		}
+		r.spawner, r.spawnerErr = proc.NewSpawner(path)
+	})
+	return r.spawner, r.spawnerErr
+}
+
+// Close cancels and frees every task of the runner. Idempotent.
+func (r *Runner) Close() {
+	r.mu.Lock()
+	r.closed = true
+	tasks := make([]*Task, 0, len(r.tasks))
+	for t := range r.tasks {
+		tasks = append(tasks, t)
+	}
+	r.mu.Unlock()
+	for _, t := range tasks {
+		t.Close()
+	}
+}
+
+func (r *Runner) track(t *Task) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return ErrClosed
+	}
+	r.tasks[t] = struct{}{}
+	return nil
+}
+
+func (r *Runner) untrack(t *Task) {
+	r.mu.Lock()
+	delete(r.tasks, t)
+	r.mu.Unlock()
+}

@@ -1,0 +1,49 @@
+package runner
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// scriptFile is a script body on disk. It sits alone in a private 0700
+// directory with an unpredictable name, is created O_EXCL with mode 0600 (it
+// may carry secrets) and fsynced, and lives as long as its task.
+type scriptFile struct {
+	dir  string
+	path string
+}
+
+func writeScript(body []byte) (*scriptFile, error) {
+	dir, err := os.MkdirTemp("", "solti-exec-")
+	if err != nil {
+		return nil, &BuildError{Step: "script file", Err: err}
+	}
+	s := &scriptFile{dir: dir, path: filepath.Join(dir, "script")}
+	if err := s.write(body); err != nil {
+		s.remove()
+		return nil, &BuildError{Step: "script file", Err: err}
+	}
+	return s, nil
+}
+
+func (s *scriptFile) write(body []byte) error {
+	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(body); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func (s *scriptFile) remove() {
+	if s != nil {
+		os.RemoveAll(s.dir)
+	}
+}

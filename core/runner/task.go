@@ -1,0 +1,268 @@
+package runner
+
+import (
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/solti-exec/solti-exec/core/model"
+	"github.com/solti-exec/solti-exec/core/output"
+	"github.com/solti-exec/solti-exec/core/proc"
+)
+
+// Task is one built spec: a command or script, its policies, and the ring its
+// attempts write to. Every method is safe for concurrent use.
+type Task struct {
+	runner        *Runner
+	id            string
+	cgroupName    string
+	spec          model.TaskSpec
+	program       string
+	args          []string
+	script        *scriptFile
+	env           []model.EnvVar
+	cwd           string
+	stdin         proc.StdinMode
+	failOnNonZero bool
+	frame         output.FrameConfig
+	drainGrace    time.Duration
+	sandbox       sandboxPlan
+	ring          *output.Ring
+	blockOutput   bool // the ring's whenFull is "block"
+
+	mu       sync.Mutex
+	run      *run          // the active run, nil when idle
+	queued   bool          // admission "queue": one more run after this one
+	done     chan struct{} // closed when no run is active or queued
+	attempts uint32        // successful spawns so far, over all runs
+	last     *ExitReport   // the last attempt's report
+	spawned  bool          // Spawn was called at least once
+	closed   bool
+}
+
+// ID is the run id, "{runner}-{slot}-{seq}".
+func (t *Task) ID() string { return t.id }
+
+// CgroupName is the name the task's cgroup gets when it has one.
+func (t *Task) CgroupName() string { return t.cgroupName }
+
+// ScriptPath is the script file's path, "" in command mode.
+func (t *Task) ScriptPath() string {
+	if t.script == nil {
+		return ""
+	}
+	return t.script.path
+}
+
+// Attempts is how many attempts have started so far.
+func (t *Task) Attempts() uint32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.attempts
+}
+
+// Spawn starts the task per its policies and returns once the first attempt
+// is running or has failed to start. While a run is active, the spec's
+// admission decides: dropIfRunning refuses with a *StateError, replace
+// cancels the run and starts a new one, queue starts one more run after the
+// active one ends (and returns at once).
+func (t *Task) Spawn() error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return ErrClosed
+	}
+	if rn := t.run; rn != nil {
+		switch t.spec.Admission {
+		case model.AdmissionReplace:
+			t.mu.Unlock()
+			t.cancelRun(rn)
+			<-rn.ended
+			t.mu.Lock()
+			if t.closed {
+				t.mu.Unlock()
+				return ErrClosed
+			}
+			if t.run != nil { // another caller started one meanwhile
+				t.mu.Unlock()
+				return &StateError{Msg: "task is already running"}
+			}
+		case model.AdmissionQueue:
+			if t.queued {
+				t.mu.Unlock()
+				return &StateError{Msg: "task is running and a run is already queued"}
+			}
+			t.queued = true
+			t.mu.Unlock()
+			return nil
+		default:
+			t.mu.Unlock()
+			return &StateError{Msg: "task is already running (admission dropIfRunning)"}
+		}
+	}
+	rn := t.startRunLocked()
+	t.mu.Unlock()
+	return <-rn.firstErr
+}
+
+// startRunLocked begins a run in its own goroutine; t.mu is held.
+func (t *Task) startRunLocked() *run {
+	rn := newRun()
+	t.run = rn
+	t.spawned = true
+	if t.done == nil || isClosed(t.done) {
+		t.done = make(chan struct{})
+	}
+	t.ring.Reopen()
+	go t.loop(rn)
+	return rn
+}
+
+// runEnded is called by the loop when a run is over.
+func (t *Task) runEnded(rn *run) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.run == rn {
+		t.run = nil
+	}
+	if t.queued && !t.closed {
+		t.queued = false
+		t.startRunLocked()
+		return
+	}
+	t.queued = false
+	if t.run == nil {
+		t.ring.Close()
+		close(t.done)
+	}
+}
+
+// Cancel kills the whole tree of the running attempt, stops any restart or
+// queued run for good, and returns without waiting for the reap. It is
+// idempotent and valid in any state.
+func (t *Task) Cancel() {
+	t.mu.Lock()
+	rn := t.run
+	t.queued = false
+	t.mu.Unlock()
+	if rn != nil {
+		t.cancelRun(rn)
+	}
+}
+
+func (t *Task) cancelRun(rn *run) {
+	rn.cancel(time.Duration(t.spec.KillGraceMs) * time.Millisecond)
+}
+
+// Wait blocks until no attempt runs or is scheduled, up to timeout (< 0 waits
+// forever, 0 does not wait), and reports the last attempt. A fatal attempt is
+// a report like any other (Spawn already returned its error); only a lost
+// exit status is an error here, since the report then lacks the status.
+func (t *Task) Wait(timeout time.Duration) (ExitReport, error) {
+	t.mu.Lock()
+	if !t.spawned {
+		t.mu.Unlock()
+		return ExitReport{}, &StateError{Msg: "task was never spawned"}
+	}
+	done := t.done
+	t.mu.Unlock()
+
+	if !waitChan(done, timeout) {
+		return ExitReport{}, ErrTimeout
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.last == nil {
+		return ExitReport{}, &StateError{Msg: "task has no finished attempt"}
+	}
+	if errors.Is(t.last.Err, proc.ErrStatusLost) {
+		return *t.last, t.last.Err
+	}
+	return *t.last, nil
+}
+
+// Poll reads events after cursor; see output.Ring.Poll.
+func (t *Task) Poll(cursor uint64, maxEvents, maxBytes int, timeout time.Duration) ([]output.Event, uint64, error) {
+	return t.ring.Poll(cursor, maxEvents, maxBytes, timeout, nil)
+}
+
+// ReadyFD is a descriptor that polls readable when events or the end may be
+// there. The task owns it.
+func (t *Task) ReadyFD() (int, error) { return t.ring.ReadyFD() }
+
+// Ring gives direct access to the task's output ring.
+func (t *Task) Ring() *output.Ring { return t.ring }
+
+// Close cancels the task if it runs, waits for the attempt to be reaped and
+// drained (bounded by the drain grace), then releases the ring and removes
+// the script file. Idempotent.
+func (t *Task) Close() {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return
+	}
+	t.closed = true
+	t.queued = false
+	rn := t.run
+	t.mu.Unlock()
+	if rn != nil {
+		t.cancelRun(rn)
+		<-rn.ended
+	}
+	t.ring.Release()
+	t.script.remove()
+	t.runner.untrack(t)
+}
+
+func (t *Task) record(rep *ExitReport) {
+	t.mu.Lock()
+	t.last = rep
+	t.mu.Unlock()
+}
+
+func (t *Task) nextAttempt() uint32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.attempts++
+	return t.attempts
+}
+
+func (t *Task) randFloat() float64 {
+	if f := t.runner.opts.Rand; f != nil {
+		return f()
+	}
+	return rand.Float64()
+}
+
+// waitChan waits for ch up to timeout (< 0 forever, 0 not at all).
+func waitChan(ch <-chan struct{}, timeout time.Duration) bool {
+	if timeout < 0 {
+		<-ch
+		return true
+	}
+	if timeout == 0 {
+		return isClosed(ch)
+	}
+	tm := time.NewTimer(timeout)
+	defer tm.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-tm.C:
+		return false
+	}
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// Runner is the runner that built the task.
+func (t *Task) Runner() *Runner { return t.runner }

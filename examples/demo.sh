@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The demonstration behind `make run`: three real tasks through solti-run.
+set -u
+run=${1:-build/solti-run}
+here=$(cd "$(dirname "$0")" && pwd)
+
+step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
+
+step "1. A script streaming its output live (stderr is prefixed)" \
+     "solti-run --script examples/countdown.sh --runtime bash --json"
+"$run" --script "$here/countdown.sh" --runtime bash --json
+echo "exit status: $?"
+
+step "2. A failing command and its exit report" \
+     "solti-run --json -- ls /nonexistent-directory"
+"$run" --json -- ls /nonexistent-directory
+echo "exit status: $? (the task's own exit code)"
+
+step "3. A runaway process tree, cancelled by a timeout" \
+     "solti-run --timeout 1s --json -- bash -c 'for i in 1 2 3; do sleep 300 & done; echo spawned 3 sleepers; wait'"
+marker=$(mktemp)
+"$run" --timeout 1s --json -- bash -c "for i in 1 2 3; do sleep 300 & echo \$! >> $marker; done; echo spawned 3 sleepers; wait"
+echo "exit status: $? (124: timed out)"
+survivors=0
+while read -r pid; do
+    if kill -0 "$pid" 2>/dev/null; then survivors=$((survivors + 1)); fi
+done < "$marker"
+rm -f "$marker"
+echo "sleepers still alive after the timeout: $survivors"
+[ "$survivors" -eq 0 ]
