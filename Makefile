@@ -30,14 +30,14 @@ go-test: fmt-check
 	@cgo=$$($(GO) list -f '{{if .CgoFiles}}{{.ImportPath}}{{end}}' ./core/...); \
 	  if [ -n "$$cgo" ]; then echo "cgo found in core: $$cgo"; exit 1; fi
 	$(GO) vet ./...
-	SOLTI_EXEC_SHIM=$(CURDIR)/$(BUILD)/solti-exec-shim $(GO) test -race -count=1 ./core/...
+	SOLTI_EXEC_SHIM=$(abspath $(BUILD))/solti-exec-shim $(GO) test -race -count=1 ./core/...
 
 c-test: all
 	$(CTEST) --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 py-test: all
 	@if [ -d bindings/python/tests ]; then \
-	  SOLTI_EXEC_LIBRARY=$(CURDIR)/$(BUILD)/libsolti_exec.so.0 PYTHONPATH=bindings/python \
+	  SOLTI_EXEC_LIBRARY=$(abspath $(BUILD))/libsolti_exec.so.0 PYTHONPATH=bindings/python \
 	    $(PYTHON) -m pytest -q bindings/python/tests; \
 	else echo "py-test: no Python bindings yet"; fi
 
