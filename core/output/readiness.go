@@ -3,9 +3,18 @@ package output
 import (
 	"encoding/binary"
 	"fmt"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
+
+// openFDs counts the readiness eventfds of all rings, for leak checks
+// (DebugStats in the C ABI).
+var openFDs atomic.Int64
+
+// OpenFDs is how many readiness eventfds exist: one per ring whose ReadyFD
+// was asked for and that is not yet released.
+func OpenFDs() int { return int(openFDs.Load()) }
 
 // readiness is the ring's level-triggered "there may be something for you"
 // flag, mirrored into an eventfd once a host asks for one (solti_task_fd).
@@ -70,6 +79,7 @@ func (s *readiness) write() {
 func (s *readiness) release() {
 	if s.efd >= 0 {
 		unix.Close(s.efd)
+		openFDs.Add(-1)
 		s.efd = -1
 	}
 }
@@ -93,6 +103,7 @@ func (r *Ring) ReadyFD() (int, error) {
 		return -1, fmt.Errorf("output: creating the readiness eventfd: %w", err)
 	}
 	r.readiness.efd = fd
+	openFDs.Add(1)
 	if r.readiness.ready {
 		r.readiness.write()
 	}

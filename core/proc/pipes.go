@@ -27,6 +27,7 @@ func openPipes() (*childPipes, error) {
 			return nil, &SpawnError{Step: StepPipe, Errno: toErrno(err)}
 		}
 		*ends[0], *ends[1] = fds[0], fds[1]
+		openFDs.Add(2)
 		if err := unix.SetNonblock(fds[0], true); err != nil {
 			cp.closeAll()
 			return nil, &SpawnError{Step: StepPipe, Errno: toErrno(err)}
@@ -61,6 +62,7 @@ func (cp *childPipes) file(fd *int, name string) *os.File {
 func closeFD(fd *int) {
 	if *fd >= 0 {
 		unix.Close(*fd)
+		openFDs.Add(-1)
 		*fd = -1
 	}
 }
@@ -73,6 +75,7 @@ func openDevNull() (int, error) {
 	if err != nil {
 		return -1, &SpawnError{Step: StepStdin, Arg: "/dev/null", Errno: toErrno(err)}
 	}
+	openFDs.Add(1)
 	return fd, nil
 }
 

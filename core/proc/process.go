@@ -190,6 +190,8 @@ func (p *Process) Close() {
 	p.pidfd.Close()
 	p.Stdout.Close()
 	p.Stderr.Close()
+	openFDs.Add(-3)
+	liveProcs.Add(-1)
 }
 
 // leaderExitedLocked asks the pidfd directly, not only Exited: the watcher may

@@ -104,16 +104,19 @@ func (s *Spawner) Start(p *Plan) (*Process, error) {
 		pipes.closeAll()
 		return nil, &SpawnError{Step: StepFork, Arg: "pidfd", Errno: unix.ENOSYS}
 	}
+	openFDs.Add(1) // the pidfd
 
 	status := pipes.file(&pipes.statusR, "status")
 	fatal, warnings, rerr := readStatus(status, pidfd)
 	status.Close()
+	openFDs.Add(-1)
 	if fatal != nil || rerr != nil {
 		if rerr != nil {
 			unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
 		}
 		reapShim(pidfd)
 		unix.Close(pidfd)
+		openFDs.Add(-1)
 		pipes.closeAll()
 		if rerr != nil {
 			return nil, &SpawnError{Step: StepStatus, Errno: unix.EPROTO, Err: rerr}
@@ -130,6 +133,7 @@ func (s *Spawner) Start(p *Plan) (*Process, error) {
 		proc.Warnings = append(proc.Warnings, w.toError(p, argv))
 	}
 	proc.watch(pidfd)
+	liveProcs.Add(1)
 	return proc, nil
 }
 

@@ -64,6 +64,7 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 		t.ring.Release()
 		return nil, err
 	}
+	liveTasks.Add(1)
 	return t, nil
 }
 

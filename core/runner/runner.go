@@ -52,6 +52,7 @@ func New(name string, cfg *model.RunnerConfig, opts Options) (*Runner, error) {
 	if opts.Environ == nil {
 		opts.Environ = os.Environ
 	}
+	liveRunners.Add(1)
 	return &Runner{
 		name:    name,
 		cfg:     c,
@@ -87,6 +88,9 @@ func (r *Runner) spawnerFor() (*proc.Spawner, error) {
 // Close cancels and frees every task of the runner. Idempotent.
 func (r *Runner) Close() {
 	r.mu.Lock()
+	if !r.closed {
+		liveRunners.Add(-1)
+	}
 	r.closed = true
 	tasks := make([]*Task, 0, len(r.tasks))
 	for t := range r.tasks {

@@ -214,6 +214,7 @@ func (t *Task) Close() {
 	t.ring.Release()
 	t.script.remove()
 	t.runner.untrack(t)
+	liveTasks.Add(-1)
 }
 
 func (t *Task) record(rep *ExitReport) {
