@@ -22,7 +22,7 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 	sub := spec.Kind.Subprocess
 
 	// Resolve first: a failure here consumes no run number.
-	program, args, script, err := resolveMode(sub.Mode)
+	program, args, script, err := resolveMode(sub.Mode, r.tempDir)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 // resolveMode turns the mode into a program and its arguments. A script body
 // is written to its own file and passed as a path, so the runtime's flag is
 // accepted but not used (and never leaks into the arguments).
-func resolveMode(m model.Mode) (string, []string, *scriptFile, error) {
+func resolveMode(m model.Mode, tempDir func() string) (string, []string, *scriptFile, error) {
 	if m.Command != nil {
 		return m.Command.Command, append([]string(nil), m.Command.Args...), nil, nil
 	}
@@ -79,7 +79,7 @@ func resolveMode(m model.Mode) (string, []string, *scriptFile, error) {
 	if err != nil {
 		return "", nil, nil, err
 	}
-	sf, err := writeScript(body)
+	sf, err := writeScript(tempDir(), body)
 	if err != nil {
 		return "", nil, nil, err
 	}

@@ -3,6 +3,7 @@ package runner
 import (
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // scriptFile is a script body on disk. It sits alone in a private 0700
@@ -13,8 +14,9 @@ type scriptFile struct {
 	path string
 }
 
-func writeScript(body []byte) (*scriptFile, error) {
-	dir, err := os.MkdirTemp("", "solti-exec-")
+// writeScript puts body in a new private directory under tmp.
+func writeScript(tmp string, body []byte) (*scriptFile, error) {
+	dir, err := os.MkdirTemp(tmp, "solti-exec-")
 	if err != nil {
 		return nil, &BuildError{Step: "script file", Err: err}
 	}
@@ -46,4 +48,17 @@ func (s *scriptFile) remove() {
 	if s != nil {
 		os.RemoveAll(s.dir)
 	}
+}
+
+// tempDir is where script directories go: TMPDIR as the host environment has
+// it now, else /tmp. Not os.TempDir: inside a C host, Go's environment is a
+// copy taken when the library was loaded, and a host that sets TMPDIR later
+// (Python's os.environ does) must be obeyed.
+func (r *Runner) tempDir() string {
+	for _, kv := range r.opts.Environ() {
+		if v, ok := strings.CutPrefix(kv, "TMPDIR="); ok && v != "" {
+			return v
+		}
+	}
+	return "/tmp"
 }
