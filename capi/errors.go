@@ -16,6 +16,7 @@ import (
 	"github.com/solti-exec/solti-exec/core/output"
 	"github.com/solti-exec/solti-exec/core/proc"
 	"github.com/solti-exec/solti-exec/core/runner"
+	"github.com/solti-exec/solti-exec/core/sandbox"
 )
 
 // errInvalid is a bad argument: NULL, out of range.
@@ -37,6 +38,7 @@ func codeOf(err error) C.int {
 		stateErr  *runner.StateError
 		buildErr  *runner.BuildError
 		spawnErr  *proc.SpawnError
+		cgroupErr *sandbox.Error
 		tooSmall  *output.TooSmallError
 	)
 	switch {
@@ -52,6 +54,8 @@ func codeOf(err error) C.int {
 		return C.SOLTI_EUNSUPPORTED
 	case errors.As(err, &stateErr):
 		return C.SOLTI_ESTATE
+	case errors.As(err, &cgroupErr):
+		return C.SOLTI_ESANDBOX
 	case errors.As(err, &spawnErr):
 		if spawnErr.IsSandbox() {
 			return C.SOLTI_ESANDBOX

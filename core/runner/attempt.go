@@ -11,6 +11,7 @@ import (
 	"github.com/solti-exec/solti-exec/core/metrics"
 	"github.com/solti-exec/solti-exec/core/output"
 	"github.com/solti-exec/solti-exec/core/proc"
+	"github.com/solti-exec/solti-exec/core/sandbox"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,10 +25,18 @@ const forcedDrain = 200 * time.Millisecond
 func (t *Task) attempt(rn *run, first bool) *ExitReport {
 	m := t.runner.metrics
 	m.TaskStarted()
-	rep := &ExitReport{ExitCode: -1, OOMKills: -1, Started: time.Now()}
+	rep := &ExitReport{ExitCode: -1, OOMKills: -1, MemoryPeakBytes: -1, CPUUsageUs: -1, Started: time.Now()}
 
-	p, err := t.start()
+	// The cgroup, with its limits, exists before the spawn; the child is in
+	// it before its first instruction.
+	cg, err := t.runner.cgroups.Prepare(t.cgroupName)
 	if err != nil {
+		return t.fatal(rn, rep, err, first)
+	}
+	t.reportUnapplied(rep, cg)
+	p, err := t.start(cg)
+	if err != nil {
+		cg.Remove()
 		return t.fatal(rn, rep, err, first)
 	}
 	rep.Attempt = t.nextAttempt()
@@ -57,9 +66,9 @@ func (t *Task) attempt(rn *run, first bool) *ExitReport {
 	timeout.Stop()
 	if killedAs >= 0 {
 		close(stop)
-		killTree(p, rn.killGrace())
+		killTree(p, cg, rn.killGrace())
 	}
-	t.drain(p, readersDone, &blocked)
+	t.drain(p, cg, readersDone, &blocked)
 
 	st, err := p.Reap()
 	if err != nil {
@@ -72,6 +81,12 @@ func (t *Task) attempt(rn *run, first bool) *ExitReport {
 	} else {
 		evaluate(rep, st, t.failOnNonZero, killedAs, killReason)
 	}
+	// Whatever is left of the tree (a daemon that closed its pipes) dies
+	// with the attempt; the cgroup goes once it is empty.
+	cg.Kill()
+	cs := cg.Stats()
+	rep.OOMKills, rep.MemoryPeakBytes, rep.CPUUsageUs = cs.OOMKills, cs.MemoryPeakBytes, cs.CPUUsageUs
+	cg.Remove()
 	rep.Finished = time.Now()
 	t.ring.AppendControl(output.Event{
 		Kind: output.KindFinished, Attempt: rep.Attempt, TsMs: rep.Finished.UnixMilli(),
@@ -81,8 +96,20 @@ func (t *Task) attempt(rn *run, first bool) *ExitReport {
 	return rep
 }
 
+// reportUnapplied tells readers, before the attempt starts, which cgroup
+// limits it runs without (failOnError false), and records them in the report.
+func (t *Task) reportUnapplied(rep *ExitReport, cg *sandbox.CgroupSet) {
+	if cg == nil {
+		return
+	}
+	for _, u := range cg.Unapplied {
+		rep.Unapplied = append(rep.Unapplied, u.Limit)
+		t.ring.AppendControl(output.Event{Kind: output.KindWarning, TsMs: nowMs(), Data: []byte(u.String())})
+	}
+}
+
 // start builds the plan, with the host environment read now, and spawns.
-func (t *Task) start() (*proc.Process, error) {
+func (t *Task) start(cg *sandbox.CgroupSet) (*proc.Process, error) {
 	sp, err := t.runner.spawnerFor()
 	if err != nil {
 		return nil, err
@@ -95,6 +122,7 @@ func (t *Task) start() (*proc.Process, error) {
 		Stdin: t.stdin,
 	}
 	t.sandbox.apply(pl)
+	applyCgroups(pl, cg)
 	return sp.Start(pl)
 }
 
@@ -103,7 +131,11 @@ func (t *Task) start() (*proc.Process, error) {
 func (t *Task) fatal(rn *run, rep *ExitReport, err error, first bool) *ExitReport {
 	kind := metrics.ErrSpawnFailed
 	var se *proc.SpawnError
-	if errors.As(err, &se) && se.IsSandbox() {
+	var ce *sandbox.Error
+	switch {
+	case errors.As(err, &ce):
+		kind = metrics.ErrCgroupPrepareFailed
+	case errors.As(err, &se) && se.IsSandbox():
 		kind = metrics.ErrBackendConfigFailed
 	}
 	t.runner.metrics.RunnerError(kind)
@@ -117,12 +149,14 @@ func (t *Task) fatal(rn *run, rep *ExitReport, err error, first bool) *ExitRepor
 	return rep
 }
 
-// killTree kills the attempt's process group: at once with SIGKILL, or with
-// SIGTERM first and SIGKILL after grace (or as soon as the leader is gone, to
-// take the rest of the group with it).
-func killTree(p *proc.Process, grace time.Duration) {
+// killTree kills the attempt's process group and cgroup (which holds the
+// descendants that left the group with setsid): at once with SIGKILL, or
+// with SIGTERM first and SIGKILL after grace (or as soon as the leader is
+// gone, to take the rest of the tree with it).
+func killTree(p *proc.Process, cg *sandbox.CgroupSet, grace time.Duration) {
 	if grace > 0 {
 		p.SignalGroup(unix.SIGTERM)
+		cg.Signal(unix.SIGTERM)
 		tm := time.NewTimer(grace)
 		select {
 		case <-p.Exited():
@@ -131,16 +165,17 @@ func killTree(p *proc.Process, grace time.Duration) {
 		tm.Stop()
 	}
 	p.SignalGroup(unix.SIGKILL)
+	cg.Kill()
 	<-p.Exited()
 }
 
 // drain waits for both pipes to reach EOF after the leader exited. A
 // background descendant holding a pipe cannot hang the attempt: after the
-// drain grace the group is killed, and after a short extra bound the pipes
-// are cut (a descendant that escaped the group with setsid). Time a reader
+// drain grace the group and the cgroup are killed, and after a short extra
+// bound the pipes are cut (a descendant that escaped both). Time a reader
 // spends waiting for room in a "block" ring does not count: that output is
 // the reader's to take, and the attempt ends only once it is read.
-func (t *Task) drain(p *proc.Process, readersDone <-chan struct{}, blocked *atomic.Int32) {
+func (t *Task) drain(p *proc.Process, cg *sandbox.CgroupSet, readersDone <-chan struct{}, blocked *atomic.Int32) {
 	for {
 		if waitChan(readersDone, t.drainGrace) {
 			return
@@ -150,6 +185,7 @@ func (t *Task) drain(p *proc.Process, readersDone <-chan struct{}, blocked *atom
 		}
 	}
 	p.SignalGroup(unix.SIGKILL)
+	cg.Kill()
 	if waitChan(readersDone, forcedDrain) {
 		return
 	}

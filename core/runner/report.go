@@ -42,8 +42,16 @@ type ExitReport struct {
 	UserUs     int64
 	SystemUs   int64
 	MaxRSSKb   int64
-	OOMKills   int64 // -1 when unknown (no cgroup)
-	Reason     string
+	// From the attempt's cgroup; -1 when unknown (no cgroup, or no
+	// accounting of that resource in it).
+	OOMKills        int64
+	MemoryPeakBytes int64
+	CPUUsageUs      int64 // user and system CPU of every process of the task
+	// Unapplied are the cgroup limits the attempt ran without because the
+	// host could not enforce them and failOnError is false, e.g.
+	// "memory.max=67108864"; a WARNING event before STARTED says why.
+	Unapplied []string
+	Reason    string
 	// Err is the cause of a fatal attempt (spawn or sandbox failure) or of a
 	// lost exit status; nil otherwise.
 	Err error

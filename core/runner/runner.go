@@ -8,6 +8,7 @@ import (
 	"github.com/solti-exec/solti-exec/core/metrics"
 	"github.com/solti-exec/solti-exec/core/model"
 	"github.com/solti-exec/solti-exec/core/proc"
+	"github.com/solti-exec/solti-exec/core/sandbox"
 )
 
 // Options are the host-facing choices a Runner cannot take from its JSON
@@ -21,6 +22,9 @@ type Options struct {
 	// Rand returns uniform floats in [0, 1) for backoff jitter; nil means
 	// math/rand/v2.
 	Rand func() float64
+	// CgroupSources are where the cgroup mounts and the host's own cgroups
+	// are read; the zero value reads /proc/self.
+	CgroupSources sandbox.Sources
 }
 
 // Runner builds and owns tasks that share one configuration and one set of
@@ -34,6 +38,8 @@ type Runner struct {
 	spawnerOnce sync.Once
 	spawner     *proc.Spawner
 	spawnerErr  error
+
+	cgroups *sandbox.Parent // where task cgroups go and how limits are enforced
 
 	mu     sync.Mutex
 	tasks  map[*Task]struct{}
@@ -58,6 +64,7 @@ func New(name string, cfg *model.RunnerConfig, opts Options) (*Runner, error) {
 		cfg:     c,
 		opts:    opts,
 		metrics: metrics.New(name),
+		cgroups: sandbox.NewParent(c.Cgroups, opts.CgroupSources),
 		tasks:   map[*Task]struct{}{},
 	}, nil
 }
@@ -85,7 +92,8 @@ func (r *Runner) spawnerFor() (*proc.Spawner, error) {
 	return r.spawner, r.spawnerErr
 }
 
-// Close cancels and frees every task of the runner. Idempotent.
+// Close cancels and frees every task of the runner, then removes the cgroup
+// parent directories it made, if empty. Idempotent.
 func (r *Runner) Close() {
 	r.mu.Lock()
 	if !r.closed {
@@ -100,6 +108,7 @@ func (r *Runner) Close() {
 	for _, t := range tasks {
 		t.Close()
 	}
+	r.cgroups.Close()
 }
 
 func (r *Runner) track(t *Task) error {

@@ -3,6 +3,7 @@ package runner
 import (
 	"github.com/solti-exec/solti-exec/core/model"
 	"github.com/solti-exec/solti-exec/core/proc"
+	"github.com/solti-exec/solti-exec/core/sandbox"
 	"golang.org/x/sys/unix"
 )
 
@@ -60,4 +61,14 @@ func (p sandboxPlan) apply(pl *proc.Plan) {
 	pl.DropCaps = p.dropCaps
 	pl.KeepCaps = p.keepCaps
 	pl.CapsFatal = p.capsFatal
+}
+
+// applyCgroups puts the child into the attempt's cgroups: the v2 one at clone
+// (CLONE_INTO_CGROUP), the v1 ones through the shim before anything else. A
+// nil set leaves the plan alone.
+func applyCgroups(pl *proc.Plan, cg *sandbox.CgroupSet) {
+	if fd, ok := cg.CgroupFD(); ok {
+		pl.CgroupFD, pl.HasCgroupFD = fd, true
+	}
+	pl.JoinProcs = cg.JoinProcs()
 }

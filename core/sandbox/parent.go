@@ -197,7 +197,7 @@ func (p *Parent) shownParent() string {
 	if p.configured != "" {
 		return p.configured
 	}
-	return "the host's own cgroup (no usable hierarchy)"
+	return "the host's own cgroup"
 }
 
 // makeParent creates dir and what is missing above it, remembering what it
