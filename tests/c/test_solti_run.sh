@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# solti-run end to end: output streaming, exit statuses, options, --json, and
+# SIGTERM forwarded as a cancel of the whole tree.
+#   test_solti_run.sh PATH/TO/solti-run HELPERS_DIR
+set -u
+run=${1:?usage: test_solti_run.sh SOLTI_RUN HELPERS_DIR}
+helpers=${2:?usage: test_solti_run.sh SOLTI_RUN HELPERS_DIR}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+# check NAME WANT_STATUS WANT_STDOUT_REGEX WANT_STDERR_REGEX -- CMD...
+# (a regex of - checks nothing)
+check() {
+    local name=$1 want_status=$2 want_out=$3 want_err=$4
+    shift 5
+    local status=0
+    timeout 30 "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
+    local ok=1
+    [ "$status" = "$want_status" ] || ok=0
+    [ "$want_out" = - ] || grep -Eq -- "$want_out" "$tmp/out" || ok=0
+    [ "$want_err" = - ] || grep -Eq -- "$want_err" "$tmp/err" || ok=0
+    if [ $ok = 1 ]; then
+        echo "ok   $name"
+    else
+        failures=$((failures + 1))
+        echo "FAIL $name: status $status (want $want_status)"
+        echo "  stdout (want /$want_out/):"; sed 's/^/    /' "$tmp/out"
+        echo "  stderr (want /$want_err/):"; sed 's/^/    /' "$tmp/err"
+    fi
+}
+
+check "echo"            0   '^hello world$'         -  -- "$run" -- echo hello world
+check "no --"           0   '^hi$'                  -  -- "$run" echo hi
+check "streams"         3   '^out$'                 '^\[stderr\] err$' \
+      -- "$run" -- sh -c 'echo out; echo err >&2; exit 3'
+check "exit code"       42  -                  -  -- "$run" -- sh -c 'exit 42'
+check "killed"          143 -                  -  -- "$run" -- sh -c 'kill -TERM $$'
+check "timeout"         124 '^before$'              -  -- "$run" --timeout 300ms -- sh -c 'echo before; sleep 5'
+check "not found"       127 -                  '^solti-run: process could not be started: .*no such file or directory' \
+      -- "$run" -- solti-no-such-binary
+check "bad option"      125 -                  'unknown option --bogus'  -- "$run" --bogus -- true
+check "bad duration"    125 -                  'invalid duration'        -- "$run" --timeout 5x -- true
+check "no command"      125 -                  'no command given'        -- "$run"
+check "help"            0   'usage: solti-run'      -  -- "$run" --help
+check "version"         0   '^solti-run 0\.1\.0$'   -  -- "$run" --version
+check "env"             0   '^1 two words$'         -  -- "$run" --env A=1 --env 'B=two words' -- sh -c 'echo "$A $B"'
+check "cwd"             0   '^/tmp$'                -  -- "$run" --cwd /tmp -- pwd
+check "nofile"          0   '^64$'                  -  -- "$run" --nofile 64 -- sh -c 'ulimit -n'
+check "no-new-privs"    0   '^NoNewPrivs:[[:space:]]+1$' - -- "$run" --no-new-privs -- grep NoNewPrivs /proc/self/status
+check "stdin null"      0   '^done$'                -  -- "$run" -- sh -c 'cat; echo done'
+check "stdin inherit"   0   '^piped$'               -  -- sh -c "echo piped | '$run' --stdin -- cat"
+check "library error"   125 -                  '^solti-run: invalid task spec or runner configuration: .*timeout' \
+      -- "$run" --timeout 0 -- true
+check "keep-cap alone"  125 -                  '--keep-cap needs --drop-caps' -- "$run" --keep-cap CHOWN -- true
+
+printf '#!/bin/bash\necho "script $1 $2"\necho "line with \\"quotes\\" and \\\\ backslash"\n' >"$tmp/script.sh"
+check "script"          0   '^script a b$'          -  -- "$run" --script "$tmp/script.sh" -- a b
+check "script quoting"  0   '^line with "quotes" and \\ backslash$' - -- "$run" --script "$tmp/script.sh"
+check "json"            0   '"outcome": "success", "exitCode": 0, "signal": 0' - -- "$run" --json -- true
+check "json failure"    3   '"outcome": "failure", "exitCode": 3.*"reason": "process exited with non-zero code: 3"' \
+      - -- "$run" --json -- sh -c 'exit 3'
+check "json timeout"    124 '"outcome": "timeout"'  -  -- "$run" --json --timeout 200ms -- sleep 5
+
+# The JSON report is valid JSON (when python3 is around to say so).
+if command -v python3 >/dev/null 2>&1; then
+    "$run" --json -- true | tail -n 1 | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["attempt"]==1 and r["durationMs"]>=0, r' \
+        && echo "ok   json parses" || { failures=$((failures + 1)); echo "FAIL json parses"; }
+fi
+
+# SIGTERM to solti-run cancels the task's whole tree; status 128+15.
+"$run" -- "$helpers/forker" 30 >"$tmp/fork.out" 2>"$tmp/fork.err" &
+pid=$!
+for _ in $(seq 100); do grep -q grandchild "$tmp/fork.out" && break; sleep 0.1; done
+grandchild=$(sed -n 's/^grandchild \([0-9]*\)$/\1/p' "$tmp/fork.out")
+kill -TERM "$pid"
+status=0
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
+wait "$pid" || status=$?
+alive=no
+if [ -n "$grandchild" ] && [ -e "/proc/$grandchild" ] && ! grep -q '^State:.*Z' "/proc/$grandchild/status" 2>/dev/null; then
+    alive=yes
+    kill -KILL "$grandchild" 2>/dev/null
+fi
+if [ "$status" = 143 ] && [ -n "$grandchild" ] && [ $alive = no ]; then
+    echo "ok   SIGTERM cancels the tree"
+else
+    failures=$((failures + 1))
+    echo "FAIL SIGTERM cancels the tree: status $status (want 143), grandchild '$grandchild' alive: $alive"
+    sed 's/^/    /' "$tmp/fork.out" "$tmp/fork.err"
+fi
+
+if [ $failures -gt 0 ]; then
+    echo "test_solti_run: $failures failed"
+    exit 1
+fi
+echo "test_solti_run: ok"

@@ -1,0 +1,609 @@
+/*
+ * solti-run: run one command (or script) through libsolti_exec, stream its
+ * output as it comes, and exit with its exit code.  The library's demo and an
+ * everyday tool:
+ *
+ *   solti-run --timeout 5s --memory 64M --pids 64 -- make -j8
+ *   solti-run --script build.sh --runtime bash --json -- arg1
+ *
+ * It builds a runner config (only the parts asked for) and a task spec as
+ * JSON, spawns the task, reads events with solti_task_poll driven by
+ * solti_task_fd and poll(2), and turns SIGINT/SIGTERM/SIGHUP into a cancel of
+ * the whole process tree (the library installs no handlers; this program
+ * does, with a self-pipe).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "solti_exec.h"
+
+enum {
+    EXIT_TOOL = 125,      /* solti-run's own error (bad usage, library refused) */
+    EXIT_CANNOT_RUN = 126, /* the command exists but could not be started */
+    EXIT_NOT_FOUND = 127, /* the command was not found */
+    EXIT_TIMEOUT = 124    /* --timeout passed, like coreutils timeout */
+};
+
+static const char usage_text[] =
+    "usage: solti-run [options] -- CMD [ARGS...]\n"
+    "       solti-run [options] --script FILE [--runtime bash|python|node] [-- ARGS...]\n"
+    "\n"
+    "Runs CMD in its own process group through libsolti_exec, streams its stdout\n"
+    "to stdout and its stderr to stderr (prefixed \"[stderr] \"), and exits with\n"
+    "its exit code.\n"
+    "\n"
+    "options:\n"
+    "  --timeout DUR      kill the whole tree after DUR (default 24h); exit 124\n"
+    "  --kill-grace DUR   on cancel or timeout, SIGTERM first and SIGKILL after DUR\n"
+    "  --memory SIZE      cgroup memory limit (K, M, G suffixes); required to apply\n"
+    "  --pids N           cgroup limit on the number of processes; required to apply\n"
+    "  --nofile N         RLIMIT_NOFILE for the command\n"
+    "  --no-new-privs     set no_new_privs before exec\n"
+    "  --drop-caps        drop every capability (but those kept)\n"
+    "  --keep-cap NAME    keep capability NAME (e.g. NET_BIND_SERVICE) with --drop-caps\n"
+    "  --cwd DIR          run in DIR\n"
+    "  --env KEY=VALUE    add to the command's environment (repeatable)\n"
+    "  --stdin            pass solti-run's stdin to the command (default /dev/null)\n"
+    "  --script FILE      run FILE's contents with --runtime (default bash)\n"
+    "  --name NAME        runner name in run ids and metrics (default solti-run)\n"
+    "  --json             print the exit report as JSON on stdout at the end\n"
+    "  --version, --help\n"
+    "\n"
+    "DUR is a number with ms, s, m or h (no suffix: seconds), e.g. 500ms, 1.5s.\n"
+    "Exit status: the command's; 128+N if a signal N killed it or solti-run was\n"
+    "interrupted; 124 on timeout; 125 solti-run's own error; 126 the command\n"
+    "could not be started; 127 it was not found.\n";
+
+/* ---- Errors ----------------------------------------------------------------- */
+
+static void fail(const char *fmt, ...) {
+    va_list ap;
+    fflush(stdout);
+    fputs("solti-run: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(EXIT_TOOL);
+}
+
+static void usage_error(const char *fmt, ...) {
+    va_list ap;
+    fputs("solti-run: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'solti-run --help'.\n", stderr);
+    exit(EXIT_TOOL);
+}
+
+/* Prints "solti-run: <strerror>: <last error>". */
+static void print_library_error(int code) {
+    char msg[2048];
+    solti_last_error(msg, sizeof msg);
+    fflush(stdout);
+    fprintf(stderr, "solti-run: %s: %s\n", solti_strerror(code), msg);
+}
+
+static void fail_library(int code) {
+    print_library_error(code);
+    exit(EXIT_TOOL);
+}
+
+static void *xrealloc(void *p, size_t n) {
+    p = realloc(p, n);
+    if (p == NULL) fail("out of memory");
+    return p;
+}
+
+/* ---- A growing string, and JSON ------------------------------------------ */
+
+typedef struct strbuf {
+    char *p;
+    size_t len, cap;
+} strbuf_t;
+
+static void sb_add(strbuf_t *s, const char *data, size_t n) {
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 256;
+        while (s->len + n + 1 > cap) cap *= 2;
+        s->p = xrealloc(s->p, cap);
+        s->cap = cap;
+    }
+    memcpy(s->p + s->len, data, n);
+    s->len += n;
+    s->p[s->len] = '\0';
+}
+
+static void sb_cat(strbuf_t *s, const char *text) { sb_add(s, text, strlen(text)); }
+
+static void sb_printf(strbuf_t *s, const char *fmt, ...) {
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp) fail("internal error: format too long");
+    sb_add(s, tmp, (size_t)n);
+}
+
+/* A JSON string literal: quotes, backslashes and control bytes escaped. */
+static void sb_json_n(strbuf_t *s, const char *text, size_t n) {
+    sb_cat(s, "\"");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+        switch (c) {
+        case '"': sb_cat(s, "\\\""); break;
+        case '\\': sb_cat(s, "\\\\"); break;
+        case '\n': sb_cat(s, "\\n"); break;
+        case '\r': sb_cat(s, "\\r"); break;
+        case '\t': sb_cat(s, "\\t"); break;
+        default:
+            if (c < 0x20) sb_printf(s, "\\u%04x", c);
+            else sb_add(s, (const char *)&text[i], 1);
+        }
+    }
+    sb_cat(s, "\"");
+}
+
+static void sb_json(strbuf_t *s, const char *text) { sb_json_n(s, text, strlen(text)); }
+
+/* Standard base64 with padding. */
+static void sb_base64(strbuf_t *s, const unsigned char *data, size_t n) {
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)data[i] << 16;
+        if (i + 1 < n) v |= (uint32_t)data[i + 1] << 8;
+        if (i + 2 < n) v |= data[i + 2];
+        char quad[4] = {abc[v >> 18 & 63], abc[v >> 12 & 63], i + 1 < n ? abc[v >> 6 & 63] : '=',
+                        i + 2 < n ? abc[v & 63] : '='};
+        sb_add(s, quad, 4);
+    }
+}
+
+/* ---- Options ---------------------------------------------------------------- */
+
+typedef struct options {
+    int64_t timeout_ms, kill_grace_ms; /* kill_grace_ms < 0: not given */
+    uint64_t memory, pids, nofile;     /* 0: not given */
+    int no_new_privs, drop_caps, inherit_stdin, json;
+    const char **keep_caps;
+    size_t n_keep_caps;
+    const char **env;
+    size_t n_env;
+    const char *cwd, *script, *runtime, *name;
+    char **cmd; /* the command and its args, or the script's args */
+    int n_cmd;
+} options_t;
+
+/* "500ms", "1.5s", "2m", "1h", "30" (seconds). */
+static int64_t parse_duration(const char *opt, const char *text) {
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    double scale = 1000;
+    if (strcmp(end, "ms") == 0) scale = 1;
+    else if (strcmp(end, "s") == 0 || *end == '\0') scale = 1000;
+    else if (strcmp(end, "m") == 0) scale = 60 * 1000.0;
+    else if (strcmp(end, "h") == 0) scale = 3600 * 1000.0;
+    else end = NULL;
+    if (end == NULL || end == text || errno != 0 || !(v >= 0) || v * scale > 9e15)
+        usage_error("%s: invalid duration '%s' (use e.g. 500ms, 5s, 2m, 1h)", opt, text);
+    return (int64_t)(v * scale + 0.5);
+}
+
+/* "64M", "1G", "4096", "512K" (powers of 1024). */
+static uint64_t parse_size(const char *opt, const char *text) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    uint64_t scale = 1;
+    switch (*end) {
+    case 'k': case 'K': scale = 1ull << 10; end++; break;
+    case 'm': case 'M': scale = 1ull << 20; end++; break;
+    case 'g': case 'G': scale = 1ull << 30; end++; break;
+    case 't': case 'T': scale = 1ull << 40; end++; break;
+    default: break;
+    }
+    if (scale > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)) end += strlen(end);
+    if (end == text || *end != '\0' || errno != 0 || text[0] == '-' || v > UINT64_MAX / scale)
+        usage_error("%s: invalid size '%s' (use e.g. 64M, 1G)", opt, text);
+    return (uint64_t)v * scale;
+}
+
+static uint64_t parse_count(const char *opt, const char *text) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || text[0] == '-')
+        usage_error("%s: invalid number '%s'", opt, text);
+    return (uint64_t)v;
+}
+
+static void push(const char ***list, size_t *n, const char *item) {
+    *list = xrealloc(*list, (*n + 1) * sizeof **list);
+    (*list)[(*n)++] = item;
+}
+
+static void parse_options(int argc, char **argv, options_t *o) {
+    memset(o, 0, sizeof *o);
+    o->timeout_ms = 24LL * 3600 * 1000;
+    o->kill_grace_ms = -1;
+    o->name = "solti-run";
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strncmp(arg, "--", 2) != 0) break; /* the command starts here */
+        /* --opt=value or --opt value */
+        char opt[64];
+        const char *value = NULL;
+        const char *eq = strchr(arg, '=');
+        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+        if (len >= sizeof opt) usage_error("unknown option %s", arg);
+        memcpy(opt, arg, len);
+        opt[len] = '\0';
+        static const char *const with_value[] = {"--timeout", "--kill-grace", "--memory", "--pids",
+                                                 "--nofile", "--keep-cap", "--cwd", "--env",
+                                                 "--script", "--runtime", "--name", NULL};
+        int takes_value = 0;
+        for (int k = 0; with_value[k]; k++) takes_value |= strcmp(opt, with_value[k]) == 0;
+        if (takes_value) {
+            if (eq) value = eq + 1;
+            else if (i + 1 < argc) value = argv[++i];
+            else usage_error("%s needs a value", opt);
+        } else if (eq) {
+            usage_error("%s takes no value", opt);
+        }
+
+        if (strcmp(opt, "--help") == 0) {
+            fputs(usage_text, stdout);
+            exit(0);
+        } else if (strcmp(opt, "--version") == 0) {
+            printf("solti-run %s\n", solti_version());
+            exit(0);
+        } else if (strcmp(opt, "--timeout") == 0) o->timeout_ms = parse_duration(opt, value);
+        else if (strcmp(opt, "--kill-grace") == 0) o->kill_grace_ms = parse_duration(opt, value);
+        else if (strcmp(opt, "--memory") == 0) o->memory = parse_size(opt, value);
+        else if (strcmp(opt, "--pids") == 0) o->pids = parse_count(opt, value);
+        else if (strcmp(opt, "--nofile") == 0) o->nofile = parse_count(opt, value);
+        else if (strcmp(opt, "--no-new-privs") == 0) o->no_new_privs = 1;
+        else if (strcmp(opt, "--drop-caps") == 0) o->drop_caps = 1;
+        else if (strcmp(opt, "--keep-cap") == 0) push(&o->keep_caps, &o->n_keep_caps, value);
+        else if (strcmp(opt, "--cwd") == 0) o->cwd = value;
+        else if (strcmp(opt, "--env") == 0) {
+            if (strchr(value, '=') == NULL || value[0] == '=')
+                usage_error("--env: '%s' is not KEY=VALUE", value);
+            push(&o->env, &o->n_env, value);
+        } else if (strcmp(opt, "--stdin") == 0) o->inherit_stdin = 1;
+        else if (strcmp(opt, "--script") == 0) o->script = value;
+        else if (strcmp(opt, "--runtime") == 0) o->runtime = value;
+        else if (strcmp(opt, "--name") == 0) o->name = value;
+        else if (strcmp(opt, "--json") == 0) o->json = 1;
+        else usage_error("unknown option %s", arg);
+    }
+    o->cmd = argv + i;
+    o->n_cmd = argc - i;
+    if (o->script == NULL && o->n_cmd == 0) usage_error("no command given");
+    if (o->runtime != NULL && o->script == NULL) usage_error("--runtime needs --script");
+    if (o->runtime == NULL) o->runtime = "bash";
+    if (strcmp(o->runtime, "bash") != 0 && strcmp(o->runtime, "python") != 0 &&
+        strcmp(o->runtime, "node") != 0)
+        usage_error("--runtime: '%s' is not bash, python or node", o->runtime);
+    if (o->n_keep_caps > 0 && !o->drop_caps) usage_error("--keep-cap needs --drop-caps");
+}
+
+/* ---- JSON documents ------------------------------------------------------- */
+
+/* The runner config, or NULL when nothing was asked for. */
+static char *runner_config(const options_t *o) {
+    strbuf_t s = {0};
+    const char *sep = "";
+    sb_cat(&s, "{");
+    if (o->memory || o->pids) {
+        sb_cat(&s, "\"cgroups\": {");
+        if (o->memory) sb_printf(&s, "\"memory\": %" PRIu64 ", ", o->memory);
+        if (o->pids) sb_printf(&s, "\"pids\": %" PRIu64 ", ", o->pids);
+        sb_cat(&s, "\"failOnError\": true}");
+        sep = ", ";
+    }
+    if (o->nofile) {
+        sb_printf(&s, "%s\"rlimits\": {\"maxOpenFiles\": %" PRIu64 "}", sep, o->nofile);
+        sep = ", ";
+    }
+    if (o->no_new_privs || o->drop_caps) {
+        sb_printf(&s, "%s\"security\": {\"noNewPrivs\": %s, \"dropAllCaps\": %s", sep,
+                  o->no_new_privs ? "true" : "false", o->drop_caps ? "true" : "false");
+        if (o->n_keep_caps > 0) {
+            sb_cat(&s, ", \"keepCaps\": [");
+            for (size_t i = 0; i < o->n_keep_caps; i++) {
+                if (i) sb_cat(&s, ", ");
+                sb_json(&s, o->keep_caps[i]);
+            }
+            sb_cat(&s, "]");
+        }
+        sb_cat(&s, "}");
+        sep = ", ";
+    }
+    sb_cat(&s, "}");
+    if (*sep == '\0') {
+        free(s.p);
+        return NULL;
+    }
+    return s.p;
+}
+
+static void read_file(const char *path, strbuf_t *out) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) fail("--script %s: %s", path, strerror(errno));
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        sb_add(out, chunk, n);
+        if (out->len > (64u << 20)) fail("--script %s: larger than 64 MiB", path);
+    }
+    if (ferror(f)) fail("--script %s: %s", path, strerror(errno));
+    fclose(f);
+}
+
+static void json_args(strbuf_t *s, char **args, int n) {
+    sb_cat(s, "\"args\": [");
+    for (int i = 0; i < n; i++) {
+        if (i) sb_cat(s, ", ");
+        sb_json(s, args[i]);
+    }
+    sb_cat(s, "]");
+}
+
+static char *task_spec(const options_t *o) {
+    strbuf_t s = {0};
+    sb_cat(&s, "{\"slot\": \"solti-run\", \"kind\": {\"subprocess\": {\"mode\": ");
+    if (o->script != NULL) {
+        strbuf_t body = {0};
+        read_file(o->script, &body);
+        sb_cat(&s, "{\"script\": {\"runtime\": ");
+        sb_json(&s, o->runtime);
+        sb_cat(&s, ", \"body\": \"");
+        sb_base64(&s, (const unsigned char *)(body.p ? body.p : ""), body.len);
+        sb_cat(&s, "\", ");
+        json_args(&s, o->cmd, o->n_cmd);
+        sb_cat(&s, "}}");
+        free(body.p);
+    } else {
+        sb_cat(&s, "{\"command\": {\"command\": ");
+        sb_json(&s, o->cmd[0]);
+        sb_cat(&s, ", ");
+        json_args(&s, o->cmd + 1, o->n_cmd - 1);
+        sb_cat(&s, "}}");
+    }
+    if (o->n_env > 0) {
+        sb_cat(&s, ", \"env\": [");
+        for (size_t i = 0; i < o->n_env; i++) {
+            const char *eq = strchr(o->env[i], '=');
+            if (i) sb_cat(&s, ", ");
+            sb_cat(&s, "{\"key\": ");
+            sb_json_n(&s, o->env[i], (size_t)(eq - o->env[i]));
+            sb_cat(&s, ", \"value\": ");
+            sb_json(&s, eq + 1);
+            sb_cat(&s, "}");
+        }
+        sb_cat(&s, "]");
+    }
+    if (o->cwd != NULL) {
+        sb_cat(&s, ", \"cwd\": ");
+        sb_json(&s, o->cwd);
+    }
+    if (o->inherit_stdin) sb_cat(&s, ", \"stdin\": \"inherit\"");
+    sb_printf(&s, "}}, \"timeoutMs\": %" PRId64, o->timeout_ms);
+    if (o->kill_grace_ms >= 0) sb_printf(&s, ", \"killGraceMs\": %" PRId64, o->kill_grace_ms);
+    sb_cat(&s, "}");
+    return s.p;
+}
+
+/* ---- Signals: a self-pipe ------------------------------------------------- */
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int signo) {
+    int saved = errno;
+    unsigned char b = (unsigned char)signo;
+    ssize_t ignored = write(signal_pipe[1], &b, 1);
+    (void)ignored;
+    errno = saved;
+}
+
+static void install_signal_handlers(void) {
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) fail("pipe: %s", strerror(errno));
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    /* SA_ONSTACK: the signal may land on a Go runtime thread, which must run
+       handlers on its signal stack. */
+    sa.sa_flags = SA_RESTART | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+/* The first signal received, or 0. */
+static int take_signal(void) {
+    unsigned char b;
+    int got = 0;
+    while (read(signal_pipe[0], &b, 1) == 1)
+        if (got == 0) got = b;
+    return got;
+}
+
+/* ---- Streaming ------------------------------------------------------------ */
+
+static void print_event(const solti_event_t *e) {
+    switch (e->kind) {
+    case SOLTI_EVENT_LINE:
+        if (e->stream == SOLTI_STDERR) {
+            fflush(stdout); /* keep the two streams' relative order on a terminal */
+            fputs("[stderr] ", stderr);
+            fwrite(e->data, 1, e->len, stderr);
+            if (e->flags & SOLTI_LINE_TRUNCATED) fputs(" [truncated]", stderr);
+            fputc('\n', stderr);
+        } else {
+            fwrite(e->data, 1, e->len, stdout);
+            if (e->flags & SOLTI_LINE_TRUNCATED) fputs(" [truncated]", stdout);
+            fputc('\n', stdout);
+        }
+        break;
+    case SOLTI_EVENT_LAGGED:
+        fflush(stdout);
+        fprintf(stderr, "solti-run: %" PRId64 " events lost (output ring overflowed)\n", e->value);
+        break;
+    case SOLTI_EVENT_WARNING:
+        fflush(stdout);
+        fprintf(stderr, "solti-run: warning: %.*s\n", (int)e->len, e->data);
+        break;
+    default: /* STARTED, FINISHED: the exit report says it */
+        break;
+    }
+}
+
+/* Streams the task's events until SOLTI_EOF; returns the signal that made us
+   cancel it, or 0. */
+static int stream(solti_task_t task) {
+    size_t cap = 256 * 1024;
+    char *buf = xrealloc(NULL, cap);
+    solti_event_t events[64];
+    uint64_t cursor = 0;
+    int fd = solti_task_fd(task); /* < 0: fall back to blocking polls */
+    int canceled_by = 0;
+    for (;;) {
+        size_t count = 0;
+        int rc = solti_task_poll(task, &cursor, events, 64, buf, cap, fd >= 0 ? 0 : 200, &count);
+        if (rc == SOLTI_EOF) break;
+        if (rc == SOLTI_ERANGE && cap < (64u << 20)) {
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+            continue;
+        }
+        if (rc < 0) fail_library(rc);
+        for (size_t i = 0; i < count; i++) print_event(&events[i]);
+        fflush(stdout);
+        if (count > 0 && fd >= 0) continue; /* there may be more */
+
+        /* Caught up: sleep until output, the end, or a signal. */
+        struct pollfd p[2] = {{.fd = signal_pipe[0], .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+        if (poll(p, fd >= 0 ? 2 : 1, fd >= 0 ? 1000 : 0) < 0 && errno != EINTR)
+            fail("poll: %s", strerror(errno));
+        int signo = take_signal();
+        if (signo != 0 && canceled_by == 0) {
+            canceled_by = signo;
+            rc = solti_task_cancel(task);
+            if (rc < 0) fail_library(rc);
+        }
+    }
+    free(buf);
+    return canceled_by;
+}
+
+/* ---- The end ---------------------------------------------------------------- */
+
+static const char *outcome_name(int32_t outcome) {
+    switch (outcome) {
+    case SOLTI_OUTCOME_SUCCESS: return "success";
+    case SOLTI_OUTCOME_FAILURE: return "failure";
+    case SOLTI_OUTCOME_CANCELED: return "canceled";
+    case SOLTI_OUTCOME_TIMEOUT: return "timeout";
+    case SOLTI_OUTCOME_FATAL: return "fatal";
+    default: return "unknown";
+    }
+}
+
+static void print_report(const solti_exit_t *ex) {
+    strbuf_t s = {0};
+    sb_printf(&s, "{\"attempt\": %" PRIu32 ", \"outcome\": \"%s\", \"exitCode\": %" PRId32
+                  ", \"signal\": %" PRId32 ", \"coreDumped\": %s",
+              ex->attempt, outcome_name(ex->outcome), ex->exit_code, ex->signal,
+              ex->core_dumped ? "true" : "false");
+    int64_t duration = ex->started_ms > 0 && ex->finished_ms >= ex->started_ms
+                           ? ex->finished_ms - ex->started_ms
+                           : 0;
+    sb_printf(&s, ", \"startedMs\": %" PRId64 ", \"finishedMs\": %" PRId64 ", \"durationMs\": %" PRId64,
+              ex->started_ms, ex->finished_ms, duration);
+    sb_printf(&s, ", \"userUs\": %" PRId64 ", \"systemUs\": %" PRId64 ", \"maxRssKb\": %" PRId64
+                  ", \"oomKills\": %" PRId64 ", \"reason\": ",
+              ex->user_us, ex->system_us, ex->max_rss_kb, ex->oom_kills);
+    sb_json_n(&s, ex->reason, strnlen(ex->reason, sizeof ex->reason));
+    sb_cat(&s, "}\n");
+    fputs(s.p, stdout);
+    fflush(stdout);
+    free(s.p);
+}
+
+/* The shell-style exit status for how the task ended. */
+static int exit_status(const solti_exit_t *ex, int canceled_by) {
+    if (canceled_by != 0) return 128 + canceled_by;
+    switch (ex->outcome) {
+    case SOLTI_OUTCOME_SUCCESS:
+    case SOLTI_OUTCOME_FAILURE:
+        if (ex->signal > 0) return 128 + ex->signal;
+        return ex->exit_code >= 0 ? ex->exit_code & 0xff : EXIT_TOOL;
+    case SOLTI_OUTCOME_TIMEOUT: return EXIT_TIMEOUT;
+    case SOLTI_OUTCOME_CANCELED: return 128 + (ex->signal > 0 ? ex->signal : SIGKILL);
+    default:
+        fprintf(stderr, "solti-run: %s\n", ex->reason);
+        return EXIT_TOOL;
+    }
+}
+
+/* The status for a spawn that failed: 127 not found, 126 not runnable, 125 ours. */
+static int spawn_failure_status(int code) {
+    char msg[2048];
+    solti_last_error(msg, sizeof msg);
+    if (code != SOLTI_ESPAWN) return EXIT_TOOL;
+    return strstr(msg, "no such file or directory") ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+}
+
+int main(int argc, char **argv) {
+    options_t o;
+    parse_options(argc, argv, &o);
+    char *config = runner_config(&o);
+    char *spec = task_spec(&o);
+
+    solti_runner_t runner = 0;
+    int rc = solti_runner_new(o.name, config, &runner);
+    if (rc < 0) fail_library(rc);
+    solti_task_t task = 0;
+    rc = solti_task_build(runner, spec, &task);
+    if (rc < 0) fail_library(rc);
+    free(config);
+    free(spec);
+
+    install_signal_handlers();
+    rc = solti_task_spawn(task);
+    if (rc < 0) {
+        int status = spawn_failure_status(rc);
+        print_library_error(rc);
+        solti_exit_t ex;
+        if (o.json && solti_task_wait(task, 0, &ex) == SOLTI_OK) print_report(&ex);
+        solti_runner_free(runner);
+        return status;
+    }
+
+    int canceled_by = stream(task);
+    solti_exit_t ex;
+    rc = solti_task_wait(task, SOLTI_INFINITE, &ex);
+    if (rc < 0) fail_library(rc);
+    if (o.json) print_report(&ex);
+    int status = exit_status(&ex, canceled_by);
+    solti_runner_free(runner);
+    return status;
+}
