@@ -21,9 +21,16 @@ step "3. A runaway process tree, cancelled by a timeout" \
 marker=$(mktemp)
 "$run" --timeout 1s --json -- bash -c "for i in 1 2 3; do sleep 300 & echo \$! >> $marker; done; echo spawned 3 sleepers; wait"
 echo "exit status: $? (124: timed out)"
+# A killed process whose parent is gone may linger as a zombie until init
+# reaps it; only a process that still runs counts as a survivor.
+alive() {
+    local state
+    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
 survivors=0
 while read -r pid; do
-    if kill -0 "$pid" 2>/dev/null; then survivors=$((survivors + 1)); fi
+    if alive "$pid"; then survivors=$((survivors + 1)); fi
 done < "$marker"
 rm -f "$marker"
 echo "sleepers still alive after the timeout: $survivors"
