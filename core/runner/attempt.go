@@ -64,6 +64,11 @@ func (t *Task) attempt(rn *run, first bool) *ExitReport {
 		killedAs, killReason = OutcomeTimeout, fmt.Sprintf("timed out after %d ms", t.spec.TimeoutMs)
 	}
 	timeout.Stop()
+	if killedAs < 0 && rn.isCanceled() {
+		// Cancel's own signal may have ended the child before the select
+		// saw the cancel (both ready, select picks at random).
+		killedAs, killReason = OutcomeCanceled, "canceled"
+	}
 	if killedAs >= 0 {
 		close(stop)
 		killTree(p, cg, rn.killGrace())

@@ -34,13 +34,16 @@ func newRun() *run {
 
 // cancel signals the running attempt's group at once (SIGKILL, or SIGTERM
 // when a grace is set) so the tree is being killed when Cancel returns; the
-// attempt loop does the rest (escalation, reap, drain).
+// attempt loop does the rest (escalation, reap, drain). canceled is closed
+// before the signal goes, so an attempt that sees its child die of it also
+// sees the cancel and reports it as such.
 func (rn *run) cancel(grace time.Duration) {
 	rn.cancelOnce.Do(func() {
 		rn.mu.Lock()
 		rn.grace = grace
 		p := rn.proc
 		rn.mu.Unlock()
+		close(rn.canceled)
 		if p != nil {
 			sig := unix.SIGKILL
 			if grace > 0 {
@@ -48,7 +51,6 @@ func (rn *run) cancel(grace time.Duration) {
 			}
 			p.SignalGroup(sig)
 		}
-		close(rn.canceled)
 	})
 }
 
