@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -14,16 +15,19 @@ import (
 )
 
 // Snapshot is what a process test must give back: open descriptors, running
-// goroutines, and children of this process (zombies included).
+// goroutines, children of this process (zombies included) and the library's
+// script directories in the temporary directory.
 type Snapshot struct {
 	FDs        map[int]string // descriptor → what it points at
 	Goroutines int            // not counting the ones that live for good
 	Children   map[int]string // pid → "comm (state)"
+	ScriptDirs map[string]bool
 }
 
 // Things that legitimately appear once and stay for the life of the process,
-// so that a snapshot taken before the first spawn still compares equal:
-// the Go runtime's poller descriptors and proc's spawn thread.
+// so that a snapshot taken before the first spawn still compares equal: the
+// Go runtime's poller descriptors (one epoll, one eventfd: a second eventfd
+// is a leaked ring readiness fd) and proc's spawn thread.
 var (
 	permanentFDs        = []string{"anon_inode:[eventpoll]", "anon_inode:[eventfd]"}
 	permanentGoroutines = []string{"/core/proc.runSpawnThread("}
@@ -31,7 +35,19 @@ var (
 
 // TakeSnapshot records the current state.
 func TakeSnapshot() Snapshot {
-	return Snapshot{FDs: openFDs(), Goroutines: countGoroutines(), Children: children()}
+	return Snapshot{FDs: openFDs(), Goroutines: countGoroutines(), Children: children(), ScriptDirs: scriptDirs()}
+}
+
+// scriptDirs lists the private directories the runner makes for script files.
+func scriptDirs() map[string]bool {
+	dirs := map[string]bool{}
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), "solti-exec-*"))
+	for _, m := range matches {
+		if fi, err := os.Stat(m); err == nil && fi.IsDir() {
+			dirs[m] = true
+		}
+	}
+	return dirs
 }
 
 // settle is how long a leak check waits for things that end asynchronously
@@ -67,9 +83,28 @@ func CheckNoLeaks(t testing.TB, before Snapshot) {
 func leaks(before Snapshot) []string {
 	var problems []string
 	now := openFDs()
+	allowed := map[string]int{}
+	for _, p := range permanentFDs {
+		allowed[p] = 1
+	}
+	for _, target := range before.FDs {
+		if _, ok := allowed[target]; ok {
+			allowed[target] = 0 // already there before: no new one is permanent
+		}
+	}
 	for _, fd := range sortedKeys(now) {
-		if _, ok := before.FDs[fd]; !ok {
-			problems = append(problems, fmt.Sprintf("descriptor %d open (%s)", fd, now[fd]))
+		if _, ok := before.FDs[fd]; ok {
+			continue
+		}
+		if allowed[now[fd]] > 0 {
+			allowed[now[fd]]--
+			continue
+		}
+		problems = append(problems, fmt.Sprintf("descriptor %d open (%s)", fd, now[fd]))
+	}
+	for dir := range scriptDirs() {
+		if !before.ScriptDirs[dir] {
+			problems = append(problems, "script directory left: "+dir)
 		}
 	}
 	kids := children()
@@ -102,9 +137,7 @@ func openFDs() map[int]string {
 		if err != nil {
 			continue // closed meanwhile
 		}
-		if !hasAny(target, permanentFDs, func(a, b string) bool { return a == b }) {
-			fds[fd] = target
-		}
+		fds[fd] = target
 	}
 	return fds
 }
