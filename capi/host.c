@@ -168,3 +168,8 @@ int solti_task_free(solti_task_t task) {
     FORK_GUARD();
     return soltigo_task_free(task);
 }
+
+int solti_debug_stats(solti_debug_stats_t *stats_out) {
+    FORK_GUARD();
+    return soltigo_debug_stats(stats_out);
+}
