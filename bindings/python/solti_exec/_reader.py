@@ -1,0 +1,404 @@
+"""One reader of a task's ring: a cursor, its buffers, and batch decoding.
+
+``solti_task_poll`` copies up to ``max_events`` events into an array of
+``solti_event_t`` and packs their bytes, one after the other, into a byte
+buffer.  Turning that into Python objects one ctypes attribute at a time
+would cost microseconds per line, so a batch is decoded in bulk:
+
+* the event array lives in a ``bytearray``; strided ``memoryview`` slices of
+  it give whole columns (kinds, streams, lengths, ...) as lists in one C call;
+* the bytes of a run of consecutive line events are cut apart by one
+  ``struct`` unpack whose format is built from the lengths ("7s7s3s..."),
+  joined with newlines, decoded once and split again (a line never holds a
+  newline: the engine splits on them), so each line costs a handful of
+  C-level operations and no Python bytecode;
+* the per-line objects are built with ``map``/``zip`` over those columns.
+
+Lifecycle events (started, finished, lagged, warning) are few and decoded
+one by one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import struct
+import time
+import warnings
+from itertools import accumulate, compress, repeat
+from operator import eq
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal
+
+from . import _native as n
+from .events import Event, Finished, Lagged, Line, Outcome, Started, Stream, WarningEvent
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .task import Task
+
+__all__ = ["Reader", "OutputLagged", "LagPolicy", "POLL_SLICE_MS", "lag_handler"]
+
+#: Blocking calls wait in slices this long, so Ctrl-C (KeyboardInterrupt) is
+#: delivered promptly: Python runs signal handlers only between bytecodes.
+POLL_SLICE_MS = 200
+
+DEFAULT_MAX_EVENTS = 1024
+DEFAULT_BUFFER_BYTES = 1 << 20
+MAX_BUFFER_BYTES = 1 << 30
+
+_EVENT_SIZE = ctypes.sizeof(n.solti_event_t)
+# Column positions in the event array seen as uint32 (16 per event) and as
+# 64-bit words (8 per event); checked against the struct's offsets below.
+_W32 = _EVENT_SIZE // 4
+_W64 = _EVENT_SIZE // 8
+_KIND, _ATTEMPT, _STREAM, _FLAGS = 0, 1, 2, 3  # uint32 words
+_SEQ, _TS, _VALUE, _DATA, _LEN = 2, 3, 4, 6, 7  # 64-bit words
+_EXIT_CODE, _SIGNAL = 10, 11  # int32 words
+
+for _name, _word, _size in (
+    ("kind", _KIND, 4),
+    ("attempt", _ATTEMPT, 4),
+    ("stream", _STREAM, 4),
+    ("flags", _FLAGS, 4),
+    ("exit_code", _EXIT_CODE, 4),
+    ("signal", _SIGNAL, 4),
+    ("seq", _SEQ, 8),
+    ("ts_ms", _TS, 8),
+    ("value", _VALUE, 8),
+    ("data", _DATA, 8),
+    ("len", _LEN, 8),
+):
+    if getattr(n.solti_event_t, _name).offset != _word * _size:  # pragma: no cover
+        raise ImportError(f"solti_event_t layout unexpected at field {_name}")
+
+_LINE = n.SOLTI_EVENT_LINE
+_STARTED = n.SOLTI_EVENT_STARTED
+_FINISHED = n.SOLTI_EVENT_FINISHED
+_LAGGED = n.SOLTI_EVENT_LAGGED
+_WARNING = n.SOLTI_EVENT_WARNING
+
+_STREAMS = (None, Stream.STDOUT, Stream.STDERR)
+_new_line = tuple.__new__
+# "0s", "1s", ... : struct codes for line lengths, built once.
+_SFORMAT = [f"{i}s" for i in range(8192)]
+
+LagPolicy = Literal["warn", "raise", "ignore"]
+
+
+class OutputLagged(UserWarning):
+    """A reader of lines fell behind the task's bounded ring and lost events.
+
+    Issued as a warning by ``Task.lines()`` (``on_lag="warn"``, the default)
+    or raised (``on_lag="raise"``).  ``missed`` is how many events were lost
+    this time.  For lossless reading give the task the output setting
+    ``when_full="block"`` (or a bigger ring).
+    """
+
+    def __init__(self, missed: int, task_id: str = "") -> None:
+        super().__init__(
+            f"{task_id or 'task'}: reader fell behind the output ring and missed {missed} events "
+            "(use output when_full='block' or a larger capacity for lossless reading)"
+        )
+        self.missed = missed
+        self.task_id = task_id
+
+
+class Reader:
+    """A cursor on one task's ring with its own event array and byte buffer.
+
+    Each reader sees every event still in the ring from its cursor on,
+    independently of other readers.  Not thread-safe: one reader per thread
+    (the C cursor must not be shared).
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        max_events: int = DEFAULT_MAX_EVENTS,
+        buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+    ) -> None:
+        if max_events < 1:
+            raise ValueError("max_events must be at least 1")
+        self._task = task
+        self._lib = task._lib.dll
+        self._poll = self._lib.solti_task_poll
+        self._cursor = ctypes.c_uint64(0)
+        self._count = ctypes.c_size_t(0)
+        self._max = max_events
+        self._raw = bytearray(_EVENT_SIZE * max_events)
+        self._events = (n.solti_event_t * max_events).from_buffer(self._raw)
+        view = memoryview(self._raw)
+        self._u32 = view.cast("I")
+        self._i32 = view.cast("i")
+        self._u64 = view.cast("Q")
+        self._i64 = view.cast("q")
+        self._set_buffer(buffer_bytes)
+        #: Events this reader lost to lag so far.
+        self.missed = 0
+        #: True once the task is done and every event was read.
+        self.eof = False
+
+    def _set_buffer(self, size: int) -> None:
+        self._buf = bytearray(size)
+        self._cbuf = (ctypes.c_char * size).from_buffer(self._buf)
+        self._base = ctypes.addressof(self._cbuf)
+        self._bview = memoryview(self._buf)
+
+    @property
+    def cursor(self) -> int:
+        """The opaque position of the next event to read."""
+        return self._cursor.value
+
+    # ---- polling ---------------------------------------------------------------
+
+    def poll(self, timeout_ms: int) -> int:
+        """One ``solti_task_poll``: returns the number of events now in the
+        array (0 when the timeout passed first), or -1 at the end.  Grows the
+        byte buffer on SOLTI_ERANGE."""
+        if self.eof:
+            return -1
+        handle = self._task._require_handle()
+        while True:
+            rc = self._poll(
+                handle,
+                ctypes.byref(self._cursor),
+                self._events,
+                self._max,
+                self._base,
+                len(self._buf),
+                timeout_ms,
+                ctypes.byref(self._count),
+            )
+            if rc == n.SOLTI_EOF:
+                self.eof = True
+                return -1
+            if rc == n.SOLTI_ERANGE:
+                if len(self._buf) >= MAX_BUFFER_BYTES:
+                    raise self._task._lib.error(rc, "solti_task_poll")
+                self._set_buffer(len(self._buf) * 2)
+                continue
+            return self._count.value
+
+    def _wait_batch(self) -> int:
+        """Blocks (in Ctrl-C-friendly slices) for the next batch; -1 at the end."""
+        while True:
+            count = self.poll(POLL_SLICE_MS)
+            if count != 0:
+                return count
+
+    # ---- decoding --------------------------------------------------------------
+
+    def _layout(self, count: int) -> tuple[list[int], list[int], list[int] | None, bool]:
+        """kinds, lens, each event's byte offset in the buffer, and whether
+        the bytes are packed in event order from the buffer's start (what
+        the library does, and what the bulk decoding needs).  offsets is None
+        when every event is a packed line, the common case, which needs none."""
+        kinds = self._u32[_KIND : count * _W32 : _W32].tolist()
+        lens = self._u64[_LEN : count * _W64 : _W64].tolist()
+        packed = self._packed(count, lens)
+        if packed:
+            if kinds.count(_LINE) == count:
+                return kinds, lens, None, True
+            offsets = [0]
+            offsets += accumulate(lens)
+            return kinds, lens, offsets, True
+        ptrs = self._u64[_DATA : count * _W64 : _W64].tolist()  # pragma: no cover
+        return kinds, lens, [p - self._base if ln else 0 for p, ln in zip(ptrs, lens)], False  # pragma: no cover
+
+    def _packed(self, count: int, lens: list[int]) -> bool:
+        """True if the bytes are packed in event order from the buffer's
+        start, checked from the pointers at both ends of the batch."""
+        total = sum(lens)
+        if not total:
+            return True
+        u64 = self._u64
+        first = next(i for i, ln in enumerate(lens) if ln)
+        last = count - 1 - next(i for i, ln in enumerate(reversed(lens)) if ln)
+        return u64[first * _W64 + _DATA] == self._base and u64[last * _W64 + _DATA] + lens[last] == self._base + total
+
+    def _texts(self, start: int, stop: int, lens: list[int], offsets: list[int] | None, packed: bool) -> list[str]:
+        """The decoded texts of events start..stop-1, all of them lines."""
+        if not packed:  # pragma: no cover
+            assert offsets is not None
+            return [self._text(offsets[i], lens[i]) for i in range(start, stop)]
+        part = lens[start:stop]
+        if max(part) < len(_SFORMAT):
+            fmt = "".join(map(_SFORMAT.__getitem__, part))
+        else:
+            fmt = "s".join(map(str, part)) + "s"
+        fields = struct.Struct(fmt).unpack_from(self._buf, 0 if offsets is None else offsets[start])
+        texts = b"\n".join(fields).decode("utf-8", "replace").split("\n")
+        if len(texts) != stop - start:  # pragma: no cover - a line never holds a newline
+            return [str(field, "utf-8", "replace") for field in fields]
+        return texts
+
+    def _text(self, offset: int, length: int) -> str:
+        return str(self._bview[offset : offset + length], "utf-8", "replace") if length else ""
+
+    @staticmethod
+    def _runs(kinds: list[int]) -> Iterator[tuple[int, int]]:
+        """Splits the batch into runs: (start, stop) of consecutive line
+        events, and (i, -1) for each other event."""
+        count = len(kinds)
+        if not count:
+            return
+        if kinds.count(_LINE) == count:
+            yield 0, count
+            return
+        start = 0
+        for i, kind in enumerate(kinds):
+            if kind != _LINE:
+                if start < i:
+                    yield start, i
+                yield i, -1
+                start = i + 1
+        if start < count:
+            yield start, count
+
+    def _line_objects(self, start: int, stop: int, texts: list[str]) -> list[Line]:
+        u32 = self._u32
+        lo, hi = start * _W32, stop * _W32
+        streams = u32[lo + _STREAM : hi : _W32].tolist()
+        attempts = u32[lo + _ATTEMPT : hi : _W32].tolist()
+        flags = u32[lo + _FLAGS : hi : _W32].tolist()
+        lo64, hi64 = start * _W64, stop * _W64
+        seqs = self._u64[lo64 + _SEQ : hi64 : _W64].tolist()
+        stamps = self._i64[lo64 + _TS : hi64 : _W64].tolist()
+        m = stop - start
+        if streams.count(1) == m:
+            stream_objs: Any = repeat(Stream.STDOUT, m)
+        else:
+            stream_objs = map(_STREAMS.__getitem__, streams)
+        truncated: Any = [bool(f & n.SOLTI_LINE_TRUNCATED) for f in flags] if any(flags) else repeat(False, m)
+        return list(map(_new_line, repeat(Line), zip(stream_objs, texts, attempts, seqs, truncated, stamps)))
+
+    def _event(self, i: int, lens: list[int], offsets: list[int] | None, packed: bool) -> Event:
+        """Decodes one event (any kind) from the array."""
+        w, w64 = i * _W32, i * _W64
+        kind = self._u32[w + _KIND]
+        attempt = self._u32[w + _ATTEMPT]
+        ts = self._i64[w64 + _TS]
+        if kind == _LINE:
+            return self._line_objects(i, i + 1, self._texts(i, i + 1, lens, offsets, packed))[0]
+        value = self._i64[w64 + _VALUE]
+        if kind == _STARTED:
+            return Started(attempt, value, ts)
+        if kind == _FINISHED:
+            code = self._i32[w + _EXIT_CODE]
+            sig = self._i32[w + _SIGNAL]
+            return Finished(attempt, Outcome(value), code if code >= 0 else None, sig if sig > 0 else None, ts)
+        if kind == _LAGGED:
+            return Lagged(attempt, value, ts)
+        if kind == _WARNING:
+            assert offsets is not None  # a batch with a warning is never all lines
+            return WarningEvent(attempt, self._text(offsets[i], lens[i]), ts)
+        # An event kind newer than this binding: shown as a warning, not lost.
+        return WarningEvent(attempt, f"unknown event kind {kind}", ts)  # pragma: no cover
+
+    def decode_events(self, count: int) -> list[Event]:
+        """Every event of the batch in the array, in order."""
+        kinds, lens, offsets, packed = self._layout(count)
+        out: list[Event] = []
+        for start, stop in self._runs(kinds):
+            if stop < 0:
+                ev = self._event(start, lens, offsets, packed)
+                if isinstance(ev, Lagged):
+                    self.missed += ev.missed
+                out.append(ev)
+            else:
+                out += self._line_objects(start, stop, self._texts(start, stop, lens, offsets, packed))
+        return out
+
+    def decode_lines(
+        self,
+        count: int,
+        stream: Stream | None,
+        texts_only: bool,
+        on_lag: Callable[[int], None],
+    ) -> list[Any]:
+        """The lines of the batch (Line objects, or just their texts), of one
+        stream or both; lag events go to `on_lag`, others are skipped."""
+        kinds, lens, offsets, packed = self._layout(count)
+        out: list[Any] = []
+        u32 = self._u32
+        for start, stop in self._runs(kinds):
+            if stop < 0:
+                if kinds[start] == _LAGGED:
+                    missed = self._i64[start * _W64 + _VALUE]
+                    self.missed += missed
+                    on_lag(missed)
+                continue
+            texts = self._texts(start, stop, lens, offsets, packed)
+            if texts_only:
+                assert stream is not None
+                wanted = int(stream)
+                streams = u32[start * _W32 + _STREAM : stop * _W32 : _W32].tolist()
+                same = streams.count(wanted)
+                if same == stop - start:
+                    out += texts
+                elif same:
+                    out += compress(texts, map(eq, streams, repeat(wanted)))
+                continue
+            lines = self._line_objects(start, stop, texts)
+            if stream is None:
+                out += lines
+            else:
+                out += [ln for ln in lines if ln.stream == stream]
+        return out
+
+    # ---- iteration ---------------------------------------------------------------
+
+    def read(self, timeout: float | None = 0.0) -> list[Event] | None:
+        """Reads the next batch of events: waits up to `timeout` seconds
+        (None: until there are some) and returns them, [] when the timeout
+        passed first, or None once the task is done and all were read."""
+        if timeout is None:
+            count = self._wait_batch()
+        else:
+            deadline = time.monotonic() + max(timeout, 0.0)
+            while True:
+                left_ms = max(0, min(POLL_SLICE_MS, math.ceil((deadline - time.monotonic()) * 1000)))
+                count = self.poll(left_ms)
+                if count != 0 or time.monotonic() >= deadline:
+                    break
+        return None if count < 0 else self.decode_events(count)
+
+    def line_batches(
+        self, stream: Stream | None, texts_only: bool, lagged: Callable[[int], None]
+    ) -> Iterator[list[Any]]:
+        """Yields lists of lines until the task is done and every line is read;
+        `lagged` is told how many events were lost each time this reader lags
+        (see :func:`lag_handler`)."""
+        while True:
+            count = self._wait_batch()
+            if count < 0:
+                return
+            batch = self.decode_lines(count, stream, texts_only, lagged)
+            if batch:
+                yield batch
+
+    def event_batches(self) -> Iterator[list[Event]]:
+        """Yields lists of events until the task is done and every event is read."""
+        while True:
+            count = self._wait_batch()
+            if count < 0:
+                return
+            yield self.decode_events(count)
+
+
+def lag_handler(on_lag: LagPolicy, task_id: str) -> Callable[[int], None]:
+    """The callback applying a line reader's `on_lag` policy."""
+    if on_lag == "warn":
+
+        def warn(missed: int) -> None:
+            warnings.warn(OutputLagged(missed, task_id), stacklevel=2)
+
+        return warn
+    if on_lag == "raise":
+
+        def fail(missed: int) -> None:
+            raise OutputLagged(missed, task_id)
+
+        return fail
+    if on_lag == "ignore":
+        return lambda missed: None
+    raise ValueError(f"on_lag must be 'warn', 'raise' or 'ignore', not {on_lag!r}")

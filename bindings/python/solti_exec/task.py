@@ -1,0 +1,347 @@
+"""A task: one spec bound to a runner, its attempts, its events and its end."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import math
+import time
+import weakref
+from itertools import chain
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterator
+
+from . import _native as n
+from ._reader import POLL_SLICE_MS, LagPolicy, Reader, lag_handler
+from .errors import BadHandle, SoltiError, StateError
+from .events import Event, ExitReport, Line, Stream
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .runner import Runner
+
+__all__ = ["Task"]
+
+# An async reader wakes on the task's fd; this timer is the safety net for
+# the case where another reader of the same task cleared the fd first.
+_ASYNC_RECHECK_S = 0.5
+
+
+def _free_task(lib: n.Library, handle: int) -> None:
+    """Frees a task that was dropped without close(); never raises (it runs
+    from the garbage collector or at exit, where nobody could catch it)."""
+    try:
+        lib.dll.solti_task_free(handle)
+    except SoltiError:
+        # BadHandle: its runner was closed first, which freed it.
+        # ForkedError: a forked child dropping its copy; the parent owns it.
+        pass
+
+
+class Task:
+    """A task built by :meth:`Runner.task`: nothing runs until :meth:`spawn`.
+
+    Read its output with :meth:`lines` (or :meth:`stdout_lines`,
+    :meth:`stderr_lines`, :meth:`events`, and their async forms), which can
+    start before the spawn; wait for its end with :meth:`wait`.  Each call to
+    an iterator starts a new reader at the oldest event the ring still holds.
+
+    Closing (``close()``, the end of a ``with`` block, or the garbage
+    collector for a task dropped without closing) cancels it if it runs,
+    kills its whole process tree, removes its script file and frees it.
+    All methods are thread-safe.
+    """
+
+    def __init__(self, runner: Runner, handle: int, spec: dict[str, Any]) -> None:
+        self._runner = runner  # keeps the runner (and so the task) alive
+        self._lib: n.Library = runner._lib
+        self._handle = handle
+        self._closed = False
+        #: The task spec sent to the library (wire format).
+        self.spec = spec
+        self._watches: dict[asyncio.AbstractEventLoop, _FdWatch] = {}
+        self._finalizer = weakref.finalize(self, _free_task, self._lib, handle)
+        self._id = self._read_id()
+
+    # ---- identity and state --------------------------------------------------------
+
+    def _require_handle(self) -> int:
+        # A closed task keeps its (never reused) handle, which the library
+        # answers with SOLTI_EBADF: "task handle N is unknown or already freed".
+        return self._handle
+
+    def _read_id(self) -> str:
+        dll = self._lib.dll
+        buf = ctypes.create_string_buffer(128)
+        rc = dll.solti_task_id(self._handle, buf, len(buf))
+        if rc == n.SOLTI_ERANGE:
+            size = dll.solti_task_id(self._handle, None, 0)
+            buf = ctypes.create_string_buffer(size + 1)
+            dll.solti_task_id(self._handle, buf, len(buf))
+        return buf.value.decode("utf-8", "replace")
+
+    @property
+    def id(self) -> str:
+        """The run id, ``"{runner}-{slot}-{seq}"``: the task's identity in
+        output and metrics."""
+        return self._id
+
+    @property
+    def handle(self) -> int:
+        """The C handle (``solti_task_t``); stale once closed."""
+        return self._handle
+
+    @property
+    def runner(self) -> Runner:
+        """The runner the task was built on."""
+        return self._runner
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
+    @property
+    def attempts(self) -> int:
+        """Attempts started so far (successful spawns)."""
+        out = ctypes.c_uint32()
+        self._lib.dll.solti_task_attempts(self._handle, ctypes.byref(out))
+        return out.value
+
+    @property
+    def fd(self) -> int:
+        """A descriptor that polls readable when the task has unread events or
+        has ended (for poll/select/asyncio).  Owned by the library: do not
+        close it, and stop watching it before closing the task.  Drain with
+        a reader after each readiness."""
+        return int(self._lib.dll.solti_task_fd(self._handle))
+
+    # ---- lifecycle -----------------------------------------------------------------
+
+    def spawn(self) -> Task:
+        """Starts the task per its policies and returns it (for chaining).
+
+        Returns once the first attempt runs (or is queued by admission).
+
+        Raises:
+            SpawnError: the process could not be started; the message names
+                the cause ('spawn failed: exec "nosuch": no such file or
+                directory').  The task is then done with outcome FATAL.
+            SandboxError: a required limit could not be applied.
+            StateError: an attempt runs and admission is "drop_if_running".
+        """
+        self._lib.dll.solti_task_spawn(self._handle)
+        return self
+
+    def cancel(self) -> None:
+        """Kills the running attempt's whole process tree and stops restarts
+        for good.  Idempotent; returns once the kill is sent (use
+        :meth:`wait` for the end, outcome CANCELED)."""
+        self._lib.dll.solti_task_cancel(self._handle)
+
+    def wait(self, timeout: float | None = None) -> ExitReport:
+        """Waits until the task is done and returns its last attempt's report.
+
+        Args:
+            timeout: seconds; None waits for as long as it takes.  The wait
+                is made in short slices, so Ctrl-C interrupts it.
+
+        Raises:
+            Timeout: `timeout` passed and the task still runs (it keeps
+                running).  Timeout is also a ``TimeoutError``.
+            StateError: the task was never spawned.
+            ChildLost: the host reaped the child itself; ``.report`` holds
+                what is known.
+        """
+        deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
+        report = n.solti_exit_t()
+        dll = self._lib.dll
+        while True:
+            if deadline is None:
+                slice_ms = POLL_SLICE_MS
+            else:
+                left = deadline - time.monotonic()
+                slice_ms = max(0, min(POLL_SLICE_MS, math.ceil(left * 1000)))
+            rc = dll.solti_task_wait(self._handle, slice_ms, ctypes.byref(report))
+            if rc == n.SOLTI_OK:
+                return ExitReport.from_c(report)
+            if rc == n.SOLTI_ECHILD:
+                raise self._lib.child_lost(ExitReport.from_c(report))
+            if deadline is not None and time.monotonic() >= deadline:
+                raise self._lib.error(rc, "solti_task_wait")
+
+    def done(self) -> bool:
+        """True when the task has ended (no attempt running or scheduled);
+        False while it runs or before it was spawned."""
+        rc = 0
+        try:
+            rc = self._lib.dll.solti_task_wait(self._handle, 0, None)
+        except StateError:
+            return False
+        return rc != n.SOLTI_ETIMEDOUT
+
+    def close(self) -> None:
+        """Frees the task: cancels it if it runs (outcome CANCELED), kills
+        and reaps its process tree, removes its script file and closes its
+        fd.  Blocks until the tree is gone (bounded by the drain grace).
+        Idempotent.  Afterwards every call but :attr:`id` raises BadHandle."""
+        if self._closed:
+            return
+        self._closed = True
+        self._finalizer.detach()
+        for watch in list(self._watches.values()):
+            watch.close()
+        self._watches.clear()
+        try:
+            self._lib.dll.solti_task_free(self._handle)
+        except BadHandle:
+            pass  # its runner was closed first, which freed it
+
+    def __enter__(self) -> Task:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"handle={self._handle}"
+        return f"<solti_exec.Task {self._id} {state}>"
+
+    # ---- reading -------------------------------------------------------------------
+
+    def reader(self, max_events: int = 1024, buffer_bytes: int = 1 << 20) -> Reader:
+        """A new reader (cursor) of this task's ring, for polling by hand:
+        ``reader.read(timeout)`` returns the next batch of events."""
+        return Reader(self, max_events, buffer_bytes)
+
+    def lines(self, stream: Stream | str | None = None, *, on_lag: LagPolicy = "warn") -> Iterator[Line]:
+        """Iterates over the task's output lines, stdout and stderr in the
+        order they were read, until the task is done and all are read.
+
+        Each item is a :class:`Line` (stream, text, attempt, seq, truncated,
+        ts_ms).  Blocks while the task runs (Ctrl-C interrupts).  Events are
+        read in batches: one C call per batch, not per line.
+
+        Args:
+            stream: only this stream ("stdout" or "stderr"); None for both.
+            on_lag: what to do when this reader fell behind the bounded ring
+                and lines were lost: "warn" (an :class:`OutputLagged`
+                warning), "raise" (raise it) or "ignore".
+        """
+        wanted = None if stream is None else Stream.parse(stream)
+        lagged = lag_handler(on_lag, self._id)
+        return chain.from_iterable(Reader(self).line_batches(wanted, False, lagged))
+
+    def stdout_lines(self, *, on_lag: LagPolicy = "warn") -> Iterator[str]:
+        """Like :meth:`lines` for stdout only, giving just each line's text:
+        the fastest way to read a task's output."""
+        lagged = lag_handler(on_lag, self._id)
+        return chain.from_iterable(Reader(self).line_batches(Stream.STDOUT, True, lagged))
+
+    def stderr_lines(self, *, on_lag: LagPolicy = "warn") -> Iterator[str]:
+        """Like :meth:`stdout_lines`, for stderr."""
+        lagged = lag_handler(on_lag, self._id)
+        return chain.from_iterable(Reader(self).line_batches(Stream.STDERR, True, lagged))
+
+    def events(self) -> Iterator[Event]:
+        """Iterates over every event: :class:`Line`, :class:`Started`,
+        :class:`Finished`, :class:`Lagged` and :class:`WarningEvent`, in
+        order, until the task is done and all are read."""
+        return chain.from_iterable(Reader(self).event_batches())
+
+    async def aevents(self) -> AsyncIterator[Event]:
+        """``async for`` over every event (see :meth:`events`).
+
+        Uses the task's fd with the running event loop (``add_reader``): no
+        thread, and any number of tasks streamed concurrently in one loop.
+        """
+        reader = Reader(self)
+        async for batch in self._abatches(reader, reader.decode_events):
+            for event in batch:
+                yield event
+
+    async def alines(self, stream: Stream | str | None = None, *, on_lag: LagPolicy = "warn") -> AsyncIterator[Line]:
+        """``async for`` over the output lines (see :meth:`lines`)."""
+        wanted = None if stream is None else Stream.parse(stream)
+        lagged = lag_handler(on_lag, self._id)
+        reader = Reader(self)
+        async for batch in self._abatches(reader, lambda count: reader.decode_lines(count, wanted, False, lagged)):
+            for line in batch:
+                yield line
+
+    async def _abatches(self, reader: Reader, decode: Callable[[int], list[Any]]) -> AsyncIterator[list[Any]]:
+        """Drains with timeout-0 polls after each readiness of the fd."""
+        loop = asyncio.get_running_loop()
+        while True:
+            count = reader.poll(0)
+            if count < 0:
+                return
+            if count > 0:
+                batch = decode(count)
+                if batch:
+                    yield batch
+                continue
+            await self._readable(loop)
+
+    async def _readable(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Returns when the task's fd polls readable (or after the recheck
+        interval, in case another reader cleared it first)."""
+        watch = self._watches.get(loop)
+        if watch is None:
+            watch = self._watches[loop] = _FdWatch(loop, self.fd)
+        fut = watch.wait()
+        timer = loop.call_later(_ASYNC_RECHECK_S, _wake, fut)
+        try:
+            await fut
+        finally:
+            timer.cancel()
+            watch.discard(fut)
+
+
+def _wake(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+class _FdWatch:
+    """One ``add_reader`` per task and event loop, shared by the loop's async
+    readers of the task (a second ``add_reader`` on one fd would replace the
+    first).  Registered only while someone waits: the fd is level-triggered."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
+        self.loop = loop
+        self.fd = fd
+        self.waiters: set[asyncio.Future[None]] = set()
+        self.active = False
+
+    def wait(self) -> asyncio.Future[None]:
+        fut = self.loop.create_future()
+        self.waiters.add(fut)
+        if not self.active:
+            self.loop.add_reader(self.fd, self._ready)
+            self.active = True
+        return fut
+
+    def _ready(self) -> None:
+        waiters, self.waiters = self.waiters, set()
+        for fut in waiters:
+            _wake(fut)
+        self._stop()
+
+    def discard(self, fut: asyncio.Future[None]) -> None:
+        self.waiters.discard(fut)
+        if not self.waiters:
+            self._stop()
+
+    def _stop(self) -> None:
+        if self.active:
+            self.active = False
+            if not self.loop.is_closed():
+                self.loop.remove_reader(self.fd)
+
+    def close(self) -> None:
+        """Stops watching (before the library closes the fd) and wakes the
+        waiters, whose next poll then reports the closed task."""
+        waiters, self.waiters = self.waiters, set()
+        self._stop()
+        for fut in waiters:
+            if not self.loop.is_closed():
+                _wake(fut)
