@@ -62,6 +62,28 @@ check "json failure"    3   '"outcome": "failure", "exitCode": 3.*"reason": "pro
       - -- "$run" --json -- sh -c 'exit 3'
 check "json timeout"    124 '"outcome": "timeout"'  -  -- "$run" --json --timeout 200ms -- sleep 5
 
+# The sandbox knobs reach the child (rlimits and no_new_privs anywhere).
+check "fsize"           0   '^2048$'                -  -- "$run" --fsize 1M -- sh -c 'ulimit -f'
+check "fsize exceeded"  153 -                  -  -- "$run" --fsize 64K --cwd "$tmp" -- dd if=/dev/zero of=big bs=64k count=4
+check "no-core"         0   '^0$'                   -  -- "$run" --no-core -- sh -c 'ulimit -c'
+check "as"              0   '^1048576$'             -  -- "$run" --as 1G -- sh -c 'ulimit -v'
+check "cpu-seconds"     0   '^7$'                   -  -- "$run" --cpu-seconds 7 -- sh -c 'ulimit -t'
+check "nproc"           0   '^4242$'                -  -- "$run" --nproc 4242 -- sh -c 'ulimit -p'
+check "bad cpu"         125 -                  'invalid CPU limit'       -- "$run" --cpu 5x -- true
+check "cpu over 100%"   125 -                  'not 1% to 100%'          -- "$run" --cpu 150% -- true
+check "bad size"        125 -                  'invalid size'            -- "$run" --fsize 1Q -- true
+check "no cgroup name"  125 -                  'needs a value'           -- "$run" --cgroup-parent
+
+# Cgroup limits, where this host lets root enforce them (else the library
+# refuses with SOLTI_ESANDBOX: status 125 and a message naming the controller).
+if [ "$(id -u)" = 0 ] && grep -q ' - cgroup2\? ' /proc/self/mountinfo; then
+    check "pids"        124 '^forked 2$'          - -- "$run" --timeout 500ms --pids 3 -- "$helpers/forkloop" 10
+    check "cpu"         0   '^0::/.+$'              -  -- "$run" --cpu 50% -- grep '^0::' /proc/self/cgroup
+    check "cgroup parent" 0 '^0::/solti-run-test-'"$$"'/' - -- "$run" --cgroup-parent "solti-run-test-$$" -- grep '^0::' /proc/self/cgroup
+else
+    echo "skip cgroup limits: not root or no cgroup mount"
+fi
+
 # The JSON report is valid JSON (when python3 is around to say so).
 if command -v python3 >/dev/null 2>&1; then
     "$run" --json -- true | tail -n 1 | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["attempt"]==1 and r["durationMs"]>=0, r' \

@@ -3,7 +3,7 @@
  * output as it comes, and exit with its exit code.  The library's demo and an
  * everyday tool:
  *
- *   solti-run --timeout 5s --memory 64M --pids 64 -- make -j8
+ *   solti-run --timeout 5s --memory 64M --pids 64 --cpu 50% -- make -j8
  *   solti-run --script build.sh --runtime bash --json -- arg1
  *
  * It builds a runner config (only the parts asked for) and a task spec as
@@ -43,12 +43,30 @@ static const char usage_text[] =
     "options:\n"
     "  --timeout DUR      kill the whole tree after DUR (default 24h); exit 124\n"
     "  --kill-grace DUR   on cancel or timeout, SIGTERM first and SIGKILL after DUR\n"
-    "  --memory SIZE      cgroup memory limit (K, M, G suffixes); required to apply\n"
-    "  --pids N           cgroup limit on the number of processes; required to apply\n"
-    "  --nofile N         RLIMIT_NOFILE for the command\n"
+    "cgroup limits (the whole tree; see the README's Sandbox section for what\n"
+    "they need from the host):\n"
+    "  --memory SIZE      memory limit (K, M, G suffixes): memory.max\n"
+    "  --pids N           limit on the number of processes: pids.max\n"
+    "  --cpu QUOTA        CPU limit: 50% of one core, or QUOTA/PERIOD in\n"
+    "                     microseconds (50000/100000): cpu.max\n"
+    "  --cgroup-parent P  make the task's cgroup under P (a cgroup path, or a\n"
+    "                     directory under a cgroup mount); default: a solti-exec\n"
+    "                     child of solti-run's own cgroup\n"
+    "  --no-fail-on-cgroup-error\n"
+    "                     run without a limit the host cannot enforce (with a\n"
+    "                     warning) instead of refusing to start\n"
+    "resource limits (setrlimit in the child, soft = hard = the value):\n"
+    "  --nofile N         open files (RLIMIT_NOFILE)\n"
+    "  --fsize SIZE       largest file it may write (RLIMIT_FSIZE); beyond: SIGXFSZ\n"
+    "  --no-core          no core dumps (RLIMIT_CORE 0); --core leaves it as is\n"
+    "  --as SIZE          address space (RLIMIT_AS)\n"
+    "  --cpu-seconds N    CPU time in seconds (RLIMIT_CPU); beyond: SIGXCPU\n"
+    "  --nproc N          processes of the user (RLIMIT_NPROC; 0: no fork)\n"
+    "privileges:\n"
     "  --no-new-privs     set no_new_privs before exec\n"
     "  --drop-caps        drop every capability (but those kept)\n"
     "  --keep-cap NAME    keep capability NAME (e.g. NET_BIND_SERVICE) with --drop-caps\n"
+    "other:\n"
     "  --cwd DIR          run in DIR\n"
     "  --env KEY=VALUE    add to the command's environment (repeatable)\n"
     "  --stdin            pass solti-run's stdin to the command (default /dev/null)\n"
@@ -171,9 +189,19 @@ static void sb_base64(strbuf_t *s, const unsigned char *data, size_t n) {
 
 /* ---- Options ---------------------------------------------------------------- */
 
+/* A numeric option that may be absent (0 can be a value: --nproc 0). */
+typedef struct limit_opt {
+    int set;
+    uint64_t v;
+} limit_opt_t;
+
 typedef struct options {
     int64_t timeout_ms, kill_grace_ms; /* kill_grace_ms < 0: not given */
-    uint64_t memory, pids, nofile;     /* 0: not given */
+    limit_opt_t memory, pids, nofile, fsize, as, cpu_seconds, nproc;
+    limit_opt_t cpu_quota;             /* set with v 0: "max" (no quota) */
+    uint64_t cpu_period;               /* with cpu_quota */
+    const char *cgroup_parent;
+    int no_fail_on_cgroup_error, no_core;
     int no_new_privs, drop_caps, inherit_stdin, json;
     const char **keep_caps;
     size_t n_keep_caps;
@@ -228,6 +256,37 @@ static uint64_t parse_count(const char *opt, const char *text) {
     return (uint64_t)v;
 }
 
+/* "50%" (of one core, period 100 ms), "50000/100000" (quota/period in µs),
+   "max" or "max/PERIOD" (no quota). */
+static void parse_cpu(const char *opt, const char *text, options_t *o) {
+    char *end;
+    errno = 0;
+    o->cpu_quota.set = 1;
+    o->cpu_period = 100000;
+    if (strncmp(text, "max", 3) == 0) {
+        o->cpu_quota.v = 0;
+        end = (char *)text + 3;
+    } else {
+        unsigned long long v = strtoull(text, &end, 10);
+        if (end == text || errno != 0 || text[0] == '-') end = NULL;
+        else if (*end == '%') {
+            if (end[1] != '\0' || v == 0 || v > 100) usage_error("%s: '%s' is not 1%% to 100%%", opt, text);
+            o->cpu_quota.v = v * o->cpu_period / 100;
+            return;
+        } else {
+            o->cpu_quota.v = v;
+        }
+    }
+    if (end != NULL && *end == '/') {
+        const char *p = end + 1;
+        unsigned long long period = strtoull(p, &end, 10);
+        if (end == p || errno != 0 || *p == '-' || period == 0) end = NULL;
+        else o->cpu_period = period;
+    }
+    if (end == NULL || *end != '\0' || (o->cpu_quota.v == 0 && strncmp(text, "max", 3) != 0))
+        usage_error("%s: invalid CPU limit '%s' (use e.g. 50%%, 50000/100000, max)", opt, text);
+}
+
 static void push(const char ***list, size_t *n, const char *item) {
     *list = xrealloc(*list, (*n + 1) * sizeof **list);
     (*list)[(*n)++] = item;
@@ -255,8 +314,10 @@ static void parse_options(int argc, char **argv, options_t *o) {
         memcpy(opt, arg, len);
         opt[len] = '\0';
         static const char *const with_value[] = {"--timeout", "--kill-grace", "--memory", "--pids",
-                                                 "--nofile", "--keep-cap", "--cwd", "--env",
-                                                 "--script", "--runtime", "--name", NULL};
+                                                 "--cpu", "--cgroup-parent", "--nofile", "--fsize",
+                                                 "--as", "--cpu-seconds", "--nproc", "--keep-cap",
+                                                 "--cwd", "--env", "--script", "--runtime", "--name",
+                                                 NULL};
         int takes_value = 0;
         for (int k = 0; with_value[k]; k++) takes_value |= strcmp(opt, with_value[k]) == 0;
         if (takes_value) {
@@ -275,9 +336,18 @@ static void parse_options(int argc, char **argv, options_t *o) {
             exit(0);
         } else if (strcmp(opt, "--timeout") == 0) o->timeout_ms = parse_duration(opt, value);
         else if (strcmp(opt, "--kill-grace") == 0) o->kill_grace_ms = parse_duration(opt, value);
-        else if (strcmp(opt, "--memory") == 0) o->memory = parse_size(opt, value);
-        else if (strcmp(opt, "--pids") == 0) o->pids = parse_count(opt, value);
-        else if (strcmp(opt, "--nofile") == 0) o->nofile = parse_count(opt, value);
+        else if (strcmp(opt, "--memory") == 0) o->memory = (limit_opt_t){1, parse_size(opt, value)};
+        else if (strcmp(opt, "--pids") == 0) o->pids = (limit_opt_t){1, parse_count(opt, value)};
+        else if (strcmp(opt, "--cpu") == 0) parse_cpu(opt, value, o);
+        else if (strcmp(opt, "--cgroup-parent") == 0) o->cgroup_parent = value;
+        else if (strcmp(opt, "--no-fail-on-cgroup-error") == 0) o->no_fail_on_cgroup_error = 1;
+        else if (strcmp(opt, "--nofile") == 0) o->nofile = (limit_opt_t){1, parse_count(opt, value)};
+        else if (strcmp(opt, "--fsize") == 0) o->fsize = (limit_opt_t){1, parse_size(opt, value)};
+        else if (strcmp(opt, "--as") == 0) o->as = (limit_opt_t){1, parse_size(opt, value)};
+        else if (strcmp(opt, "--cpu-seconds") == 0) o->cpu_seconds = (limit_opt_t){1, parse_count(opt, value)};
+        else if (strcmp(opt, "--nproc") == 0) o->nproc = (limit_opt_t){1, parse_count(opt, value)};
+        else if (strcmp(opt, "--core") == 0) o->no_core = 0;
+        else if (strcmp(opt, "--no-core") == 0) o->no_core = 1;
         else if (strcmp(opt, "--no-new-privs") == 0) o->no_new_privs = 1;
         else if (strcmp(opt, "--drop-caps") == 0) o->drop_caps = 1;
         else if (strcmp(opt, "--keep-cap") == 0) push(&o->keep_caps, &o->n_keep_caps, value);
@@ -306,20 +376,41 @@ static void parse_options(int argc, char **argv, options_t *o) {
 
 /* ---- JSON documents ------------------------------------------------------- */
 
+/* Appends `"key": N, ` for a limit that was given. */
+static void sb_limit(strbuf_t *s, const char *key, limit_opt_t l) {
+    if (l.set) sb_printf(s, "\"%s\": %" PRIu64 ", ", key, l.v);
+}
+
 /* The runner config, or NULL when nothing was asked for. */
 static char *runner_config(const options_t *o) {
     strbuf_t s = {0};
     const char *sep = "";
     sb_cat(&s, "{");
-    if (o->memory || o->pids) {
+    if (o->memory.set || o->pids.set || o->cpu_quota.set || o->cgroup_parent || o->no_fail_on_cgroup_error) {
         sb_cat(&s, "\"cgroups\": {");
-        if (o->memory) sb_printf(&s, "\"memory\": %" PRIu64 ", ", o->memory);
-        if (o->pids) sb_printf(&s, "\"pids\": %" PRIu64 ", ", o->pids);
-        sb_cat(&s, "\"failOnError\": true}");
+        sb_limit(&s, "memory", o->memory);
+        sb_limit(&s, "pids", o->pids);
+        if (o->cpu_quota.set) {
+            sb_cat(&s, "\"cpu\": {");
+            if (o->cpu_quota.v > 0) sb_printf(&s, "\"quota\": %" PRIu64 ", ", o->cpu_quota.v);
+            sb_printf(&s, "\"period\": %" PRIu64 "}, ", o->cpu_period);
+        }
+        if (o->cgroup_parent) {
+            sb_cat(&s, "\"parent\": ");
+            sb_json(&s, o->cgroup_parent);
+            sb_cat(&s, ", ");
+        }
+        sb_printf(&s, "\"failOnError\": %s}", o->no_fail_on_cgroup_error ? "false" : "true");
         sep = ", ";
     }
-    if (o->nofile) {
-        sb_printf(&s, "%s\"rlimits\": {\"maxOpenFiles\": %" PRIu64 "}", sep, o->nofile);
+    if (o->nofile.set || o->fsize.set || o->as.set || o->cpu_seconds.set || o->nproc.set || o->no_core) {
+        sb_printf(&s, "%s\"rlimits\": {", sep);
+        sb_limit(&s, "maxOpenFiles", o->nofile);
+        sb_limit(&s, "maxFileSizeBytes", o->fsize);
+        sb_limit(&s, "maxAddressSpaceBytes", o->as);
+        sb_limit(&s, "maxCpuSeconds", o->cpu_seconds);
+        sb_limit(&s, "maxProcesses", o->nproc);
+        sb_printf(&s, "\"disableCoreDumps\": %s}", o->no_core ? "true" : "false");
         sep = ", ";
     }
     if (o->no_new_privs || o->drop_caps) {

@@ -1,9 +1,9 @@
 /*
- * escaper [--exit|--stay]: double-forks a grandchild that calls setsid, leaving the
- * process group and the session, and sleeps 60 s with the output pipes
- * still open.  Prints "escaped PID" once the grandchild has its own session,
- * then sleeps 60 s itself (--stay, the default), or exits 0 at once with
- * --exit.
+ * escaper [--exit|--stay]: double-forks a grandchild that calls setsid,
+ * leaving the process group and the session, and sleeps 60 s with the output
+ * pipes still open.  Prints "escaped PID" once the grandchild has its own
+ * session, then sleeps 60 s itself (--stay, the default), or exits 0 at once
+ * with --exit.
  */
 #include <stdio.h>
 #include <string.h>
