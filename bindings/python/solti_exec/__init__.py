@@ -70,6 +70,7 @@ __all__ = [
     "__version__",
     "load_library",
     "library_version",
+    "debug_stats",
     "Runner",
     "Task",
     "Completed",
@@ -119,6 +120,14 @@ def load_library(path: str | os.PathLike[str] | None = None) -> _native.Library:
     (RuntimeError).
     """
     return _native.load(path)
+
+
+def debug_stats() -> dict[str, int]:
+    """What the library holds now (``solti_debug_stats``): ``goroutines``,
+    ``runners``, ``tasks``, ``processes`` (children not yet reaped) and
+    ``fds`` (descriptors held for tasks), for leak checks.  Once every task
+    and runner is closed, all but goroutines are 0."""
+    return _native.load().debug_stats()
 
 
 def library_version() -> str:

@@ -56,6 +56,7 @@ __all__ = [
     "SOLTI_METRICS_PROMETHEUS",
     "solti_event_t",
     "solti_exit_t",
+    "solti_debug_stats_t",
     "Library",
     "load",
     "library_candidates",
@@ -151,6 +152,18 @@ class solti_exit_t(ctypes.Structure):
         ("max_rss_kb", ctypes.c_int64),
         ("oom_kills", ctypes.c_int64),
         ("reason", ctypes.c_char * 256),
+    ]
+
+
+class solti_debug_stats_t(ctypes.Structure):
+    """``struct solti_debug_stats``: what the library holds at one moment."""
+
+    _fields_ = [
+        ("goroutines", ctypes.c_int64),
+        ("runners", ctypes.c_int64),
+        ("tasks", ctypes.c_int64),
+        ("processes", ctypes.c_int64),
+        ("fds", ctypes.c_int64),
     ]
 
 
@@ -316,6 +329,10 @@ class Library:
         proto("solti_task_fd", c_int, [solti_task_t], check)
         proto("solti_task_attempts", c_int, [solti_task_t, p_u32], check)
         proto("solti_task_free", c_int, [solti_task_t], check)
+        # Debugging, newer than the rest: declared when the library has it.
+        self.has_debug_stats = hasattr(lib, "solti_debug_stats")
+        if self.has_debug_stats:
+            proto("solti_debug_stats", c_int, [ctypes.POINTER(solti_debug_stats_t)], check)
 
     # Thin wrappers, so callers need not know the ctypes details.
 
@@ -334,6 +351,16 @@ class Library:
     def error(self, code: int, function: str) -> SoltiError:
         """The exception for `code` returned by `function` on this thread."""
         return make_error(self.dll, code, function)
+
+    def debug_stats(self) -> dict[str, int]:
+        """``solti_debug_stats``: goroutines, runners, tasks, processes and
+        fds the library holds now.  Raises NotImplementedError when the
+        loaded library predates it."""
+        if not self.has_debug_stats:
+            raise NotImplementedError(f"{self.path} has no solti_debug_stats")
+        stats = solti_debug_stats_t()
+        self.dll.solti_debug_stats(ctypes.byref(stats))
+        return {name: getattr(stats, name) for name, _ in solti_debug_stats_t._fields_}
 
     def child_lost(self, report: Any) -> ChildLost:
         """The ChildLost exception for a wait that returned SOLTI_ECHILD."""
