@@ -114,6 +114,28 @@ func TestCgroupKillsSetsidDescendant(t *testing.T) {
 	}
 }
 
+// A graceful cancel (killGraceMs) sends SIGTERM through the cgroup too, so a
+// descendant that left the group gets the chance to clean up.
+func TestCgroupGracefulCancelReachesSetsidDescendant(t *testing.T) {
+	l := needCgroups(t)
+	r := newRunner(t, "")
+	script := `(setsid sh -c 'trap "echo term; exit 0" TERM; while :; do sleep 0.05; done' &)
+trap 'sleep 0.5; exit 0' TERM
+echo ready
+while :; do sleep 0.05; done`
+	task := build(t, r, spec("graceful", command("sh", "-c", script), map[string]any{"killGraceMs": 3000}))
+	require.NoError(t, task.Spawn())
+	require.Equal(t, "ready", firstLine(t, task))
+	time.Sleep(100 * time.Millisecond) // the trap of the escaped shell is set
+	task.Cancel()
+	evs := readAll(t, task)
+	rep, err := task.Wait(10 * time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, OutcomeCanceled, rep.Outcome)
+	assert.Contains(t, lines(evs, output.Stdout), "term", "the setsid descendant got no SIGTERM")
+	assertNoCgroupLeft(t, l, task)
+}
+
 // A daemon that closed its pipes does not outlive its attempt either.
 func TestCgroupEndsTheAttemptsLeftovers(t *testing.T) {
 	l := needCgroups(t)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -89,6 +90,8 @@ func (p *Parent) place(l *Layout) (placement, error) {
 		v2Shown = dir
 		if err := p.makeParent(dir); err != nil {
 			v2Why = "cannot create " + dir + ": " + errnoText(err)
+		} else if len(p.limits) == 0 {
+			pl.v2Parent = dir // tracking only: no controller needed
 		} else if c, err := readFile(filepath.Join(dir, "cgroup.controllers")); err != nil {
 			v2Why = "cannot read cgroup.controllers: " + errnoText(err)
 		} else {
@@ -206,7 +209,11 @@ func (p *Parent) makeParent(dir string) error {
 	made, err := mkdirParents(p.fs, dir)
 	if len(made) > 0 {
 		p.mu.Lock()
-		p.made = append(p.made, made...)
+		for _, d := range made {
+			if !slices.Contains(p.made, d) {
+				p.made = append(p.made, d)
+			}
+		}
 		p.mu.Unlock()
 	}
 	return err
