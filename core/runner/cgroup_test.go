@@ -240,3 +240,21 @@ func TestNoCgroupHostRunsPlainly(t *testing.T) {
 	assert.Equal(t, int64(-1), rep.CPUUsageUs)
 	assert.Equal(t, int64(-1), rep.MemoryPeakBytes)
 }
+
+// A cgroup is gone after a spawn that failed, and after a task freed while
+// it ran.
+func TestCgroupRemovedAfterFailedSpawnAndClose(t *testing.T) {
+	l := needCgroups(t, "pids")
+	r := newRunner(t, `{"cgroups":{"pids":50}}`)
+	task := build(t, r, spec("nosuch", command("solti-no-such-program"), nil))
+	require.Error(t, task.Spawn())
+	assertNoCgroupLeft(t, l, task)
+
+	task = build(t, r, spec("running", command("sh", "-c", "(setsid sleep 60 & echo $!); exec sleep 60"), nil))
+	require.NoError(t, task.Spawn())
+	pid, err := strconv.Atoi(firstLine(t, task))
+	require.NoError(t, err)
+	task.Close()
+	assert.True(t, pidGone(pid), "setsid grandchild %d survived Close", pid)
+	assertNoCgroupLeft(t, l, task)
+}
