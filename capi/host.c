@@ -6,6 +6,7 @@
 // without Go.
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,23 @@ void soltic_restore_nofile(void) {
 static __thread char *last_error;
 static __thread size_t last_error_cap;
 
+// A thread's message buffer is freed when the thread exits: hosts that churn
+// threads (a Python pool, a thread per request) must not leak one per thread.
+// The key's value is the buffer; its destructor runs in the exiting thread.
+static pthread_key_t last_error_key;
+static pthread_once_t last_error_once = PTHREAD_ONCE_INIT;
+static int last_error_key_ok;
+
+static void last_error_free(void *p) {
+    free(p);
+    last_error = NULL;
+    last_error_cap = 0;
+}
+
+static void last_error_key_init(void) {
+    last_error_key_ok = pthread_key_create(&last_error_key, last_error_free) == 0;
+}
+
 void soltic_set_last_error(const char *msg, size_t len) {
     if (len + 1 > last_error_cap) {
         size_t cap = len + 1 < 256 ? 256 : len + 1;
@@ -45,6 +63,9 @@ void soltic_set_last_error(const char *msg, size_t len) {
             return; // keep the old message rather than lose the thread's state
         last_error = p;
         last_error_cap = cap;
+        pthread_once(&last_error_once, last_error_key_init);
+        if (last_error_key_ok)
+            pthread_setspecific(last_error_key, p);
     }
     if (len > 0)
         memcpy(last_error, msg, len);
