@@ -200,6 +200,10 @@ func soltigo_task_fd(h C.solti_task_t) (rc C.int) {
 		return fail(err)
 	}
 	fd, err := t.ReadyFD()
+	if errors.Is(err, output.ErrReleased) {
+		// Freed by another thread since the lookup.
+		return fail(&errBadHandle{fmt.Sprintf("task handle %d was freed", uint64(h))})
+	}
 	if err != nil {
 		return failCode(C.SOLTI_EINTERNAL, fmt.Sprintf("solti_task_fd: %v", err))
 	}
