@@ -107,6 +107,9 @@ func (s *CgroupSet) create(pl placement) error {
 			if errors.Is(err, os.ErrExist) {
 				return errNameTaken
 			}
+			if errors.Is(err, os.ErrNotExist) { // the parent went: place again
+				return &Error{Op: "create", Path: dir, Err: pathCause(err)}
+			}
 			if err := s.notApplied(vp.limits, &Error{Op: "create", Path: dir, Err: pathCause(err)}); err != nil {
 				return err
 			}

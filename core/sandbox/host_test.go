@@ -82,3 +82,35 @@ func TestRealCgroupLifecycle(t *testing.T) {
 	require.NoError(t, s.Remove())
 	assertGone(t, s.Dirs()...)
 }
+
+// Runners come and go while others make task cgroups under the same parent:
+// a Close that removes the parent while it is momentarily empty must not
+// make another runner's Prepare fail.
+func TestRealRunnersShareAParent(t *testing.T) {
+	p0 := realParent(t, `,"pids":100`)
+	parent := p0.configured
+	done := make(chan error)
+	for g := 0; g < 6; g++ {
+		go func(g int) {
+			var err error
+			for i := 0; i < 40 && err == nil; i++ {
+				p := NewParent(cgroupsConfig(`{"parent":"`+parent+`","pids":100}`), Sources{})
+				var s *CgroupSet
+				if s, err = p.Prepare(fmt.Sprintf("share-%d-%d", g, i)); err == nil {
+					err = s.Remove()
+				}
+				p.Close()
+			}
+			done <- err
+		}(g)
+	}
+	for g := 0; g < 6; g++ {
+		assert.NoError(t, <-done)
+	}
+	// Who made the parent last may have closed while another used it; the
+	// test's own Parent removes what is left.
+	p0.made = append(p0.made, p0.Layout().V2.Mount+"/"+parent)
+	if h := p0.Layout().V1For("pids"); h != nil {
+		p0.made = append(p0.made, h.Mount+"/"+parent)
+	}
+}

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/solti-exec/solti-exec/core/model"
+	"golang.org/x/sys/unix"
 )
 
 // DefaultParentName is the child of the host's own cgroup under which task
@@ -93,6 +96,9 @@ func (p *Parent) place(l *Layout) (placement, error) {
 		} else if len(p.limits) == 0 {
 			pl.v2Parent = dir // tracking only: no controller needed
 		} else if c, err := readFile(filepath.Join(dir, "cgroup.controllers")); err != nil {
+			if vanished(dir) {
+				return pl, errParentGone(dir)
+			}
 			v2Why = "cannot read cgroup.controllers: " + errnoText(err)
 		} else {
 			pl.v2Parent, v2Controllers = dir, c
@@ -108,6 +114,9 @@ func (p *Parent) place(l *Layout) (placement, error) {
 			r2 = "not in cgroup.controllers"
 		default:
 			if err := enableController(p.fs, pl.v2Parent, lim.controller); err != nil {
+				if vanished(pl.v2Parent) {
+					return pl, errParentGone(pl.v2Parent)
+				}
 				r2 = "cannot enable in cgroup.subtree_control: " + errnoText(err)
 			} else {
 				pl.v2Limits = append(pl.v2Limits, lim)
@@ -127,6 +136,9 @@ func (p *Parent) place(l *Layout) (placement, error) {
 			if err := p.makeParent(dir); err != nil {
 				r1 = "cannot create " + dir + ": " + errnoText(err)
 			} else if _, err := os.Stat(filepath.Join(dir, lim.v1Probe)); err != nil {
+				if vanished(dir) {
+					return pl, errParentGone(dir)
+				}
 				r1 = "no " + lim.v1Probe + " in " + dir
 			} else {
 				pl.addV1(h, dir, lim)
@@ -143,6 +155,17 @@ func (p *Parent) place(l *Layout) (placement, error) {
 		pl.unapplied = append(pl.unapplied, Unapplied{Controller: lim.controller, Limit: lim.desc, Cause: e})
 	}
 	return pl, nil
+}
+
+// vanished reports whether a parent just made is gone again: another
+// runner's Close removed it while empty. Prepare then places again.
+func vanished(dir string) bool {
+	_, err := os.Stat(dir)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+func errParentGone(dir string) error {
+	return &Error{Op: "use", Path: dir, Err: unix.ENOENT}
 }
 
 func (pl *placement) addV1(h *Hierarchy, dir string, lim limit) {
