@@ -49,3 +49,8 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+# Builds everything, then runs the benchmark suite and prints its table
+# (figures, baselines measured in the same run, ratios, targets).
+bench: all
+	$(PYTHON) bench/run.py --build $(BUILD)

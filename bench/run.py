@@ -1,0 +1,283 @@
+"""Runs the benchmark suite and prints one table: each figure of the
+performance issue, its baseline measured in the same run, the ratio, the
+target and whether it is met.
+
+    /usr/bin/python3 bench/run.py --build BUILD [--markdown] [--rounds 2]
+
+BUILD is the CMake build directory (`make bench` passes it): the library,
+the exec shim beside it, and the benchmark programs in BUILD/bench.  The
+machine is shared and noisy, so programs run alternately with their
+baselines for several rounds, and each figure keeps its least disturbed
+round (see bench/bench.h for the chunked timing inside a round).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The full sandbox of figure 1: rlimits, every capability dropped,
+# no_new_privs, and cgroup limits that must be applied (failOnError).
+SANDBOX = {
+    "rlimits": {"maxOpenFiles": 1024, "maxFileSizeBytes": 1 << 30, "disableCoreDumps": True},
+    "security": {"dropAllCaps": True, "noNewPrivs": True},
+    "cgroups": {"memory": 256 << 20, "pids": 64, "failOnError": True},
+}
+SANDBOX_NO_CGROUP = {k: v for k, v in SANDBOX.items() if k != "cgroups"}
+
+
+@dataclass
+class Row:
+    figure: str
+    what: str
+    measured: str
+    baseline: str
+    ratio: float | None
+    target: str
+    met: bool | None  # None: report only, or could not be measured
+    note: str = ""
+
+
+@dataclass
+class Suite:
+    build: Path
+    rounds: int
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def bin(self) -> Path:
+        return self.build / "bench"
+
+    def run(self, argv: list[str], env: dict[str, str] | None = None, timeout: float = 240) -> dict[str, dict]:
+        """Runs one program; returns its RESULT lines by name."""
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        proc = subprocess.run(argv, capture_output=True, text=True, env=full_env, timeout=timeout)
+        results = {}
+        for line in proc.stdout.splitlines():
+            if line.startswith("RESULT "):
+                r = json.loads(line[len("RESULT "):])
+                results[r["name"]] = r
+        if proc.returncode != 0:
+            msg = (proc.stderr.strip().splitlines() or ["exit %d" % proc.returncode])[-1]
+            raise BenchError(msg)
+        return results
+
+    def alternate(self, programs: dict[str, list[str]], best=min) -> dict[str, dict]:
+        """Runs the programs in turn for `rounds` rounds; for each result
+        name keeps the round whose value `best` picks."""
+        kept: dict[str, list[dict]] = {}
+        for _ in range(self.rounds):
+            for argv in programs.values():
+                for name, r in self.run(argv).items():
+                    kept.setdefault(name, []).append(r)
+        out = {}
+        for name, rs in kept.items():
+            pick = best(r["value"] for r in rs)
+            out[name] = next(r for r in rs if r["value"] == pick)
+            out[name]["rounds"] = [r["value"] for r in rs]
+        return out
+
+
+class BenchError(Exception):
+    pass
+
+
+def us(v: float) -> str:
+    return f"{v:,.0f} us/run"
+
+
+def rate(v: float, unit: str) -> str:
+    if v >= 1e6:
+        return f"{v / 1e6:.2f} M {unit}"
+    if v >= 1e4:
+        return f"{v / 1e3:.1f} k {unit}"
+    return f"{v:,.0f} {unit}"
+
+
+def mib(kib: float) -> str:
+    return f"{kib / 1024:.1f} MiB"
+
+
+def figure1(s: Suite) -> None:
+    n = ["--n", "2000", "--chunk", "100"]
+    spawn, base = str(s.bin / "spawn"), str(s.bin / "base_spawn")
+    sandbox, cgroup_note = SANDBOX, ""
+    try:
+        s.run([spawn, "--n", "5", "--config", json.dumps(SANDBOX), "--name", "probe"])
+    except BenchError as e:
+        sandbox = SANDBOX_NO_CGROUP
+        cgroup_note = f"cgroup limits not available here ({e}); measured without a cgroup"
+    r = s.alternate({
+        "base": [base, *n, "--name", "spawn_base"],
+        "lib": [spawn, *n, "--name", "spawn_lib"],
+        "sandbox": [spawn, *n, "--config", json.dumps(sandbox), "--name", "spawn_sandbox"],
+        "heap": [spawn, *n, "--heap-mib", "1024", "--name", "spawn_heap"],
+    })
+    b, lib, sb, heap = (r[k]["value"] for k in ("spawn_base", "spawn_lib", "spawn_sandbox", "spawn_heap"))
+    s.rows.append(Row("1", "spawn + drain + wait of /bin/true, 2000 in sequence",
+                      us(lib), us(b) + " (posix_spawn)", lib / b, "<= 1.3", lib / b <= 1.3))
+    what = "the same, full sandbox (rlimits, caps, no_new_privs, cgroup)"
+    if cgroup_note:
+        what = "the same, sandbox WITHOUT cgroup (rlimits, caps, no_new_privs)"
+        s.notes.append("figure 1, sandbox: " + cgroup_note)
+    s.rows.append(Row("1", what, us(sb), us(b) + " (posix_spawn)", sb / b, "<= 1.8",
+                      sb / b <= 1.8 if not cgroup_note else None,
+                      "cgroup not available" if cgroup_note else ""))
+    s.rows.append(Row("1", "the same, host holding 1 GiB of touched heap",
+                      us(heap), us(lib) + " (small host)", heap / lib, "<= 1.2", heap / lib <= 1.2))
+
+
+def figure2(s: Suite) -> None:
+    r = s.alternate({
+        "base": [str(s.bin / "base_spawn"), "--n", "2000", "--chunk", "500", "--threads", "32",
+                 "--name", "concurrent_base"],
+        "lib": [str(s.bin / "concurrent"), "--n", "2000", "--chunk", "500", "--threads", "32"],
+    }, best=max)
+    b, lib = r["concurrent_base"]["value"], r["concurrent_lib"]["value"]
+    s.rows.append(Row("2", "2000 tasks of /bin/true, 32 at once (tasks/s)",
+                      rate(lib, "tasks/s"), rate(b, "tasks/s") + " (32 threads)", lib / b, ">= 0.8",
+                      lib / b >= 0.8))
+
+
+def figure3(s: Suite) -> None:
+    r = s.alternate({
+        "base": [str(s.bin / "base_getline"), "--lines", "5000000"],
+        "lib": [str(s.bin / "stream"), "--lines", "5000000"],
+    }, best=max)
+    b, lib = r["stream_base"]["value"], r["stream_lib"]["value"]
+    s.rows.append(Row("3", "seq 1 5000000 through solti_task_poll (lines/s)",
+                      rate(lib, "lines/s"), rate(b, "lines/s") + " (getline)", lib / b, ">= 0.6",
+                      lib / b >= 0.6))
+    env = {
+        "PYTHONPATH": str(ROOT / "bindings" / "python"),
+        "SOLTI_EXEC_LIBRARY": str(s.build / "libsolti_exec.so.0"),
+    }
+    what = "the same through Python: lines() vs subprocess.Popen"
+    if not (ROOT / "bindings" / "python").is_dir():
+        s.rows.append(Row("3", what, "-", "-", None, ">= 1.5", None, "Python binding not present"))
+        return
+    try:
+        py = s.run(["/usr/bin/python3", str(ROOT / "bench" / "py_lines.py"), "--lines", "5000000",
+                    "--rounds", str(s.rounds)], env=env)
+    except BenchError as e:
+        s.rows.append(Row("3", what, "-", "-", None, ">= 1.5", None, f"Python run failed: {e}"))
+        return
+    b, lib = py["py_popen"]["value"], py["py_lines"]["value"]
+    s.rows.append(Row("3", what, rate(lib, "lines/s"), rate(b, "lines/s") + " (Popen, text)", lib / b,
+                      ">= 1.5", lib / b >= 1.5))
+
+
+def figure4(s: Suite) -> None:
+    tree = str(s.bin / "tree")
+    r = s.alternate({
+        "base": [str(s.bin / "base_cancel"), "--tree", tree, "--runs", "20"],
+        "lib": [str(s.bin / "cancel"), "--tree", tree, "--runs", "20"],
+    })
+    b, lib = r["cancel_base"]["value"], r["cancel_lib"]["value"]
+    s.rows.append(Row("4", "cancel a tree of 100 sleepers: last one gone, p50 of 20",
+                      f"{lib:.1f} ms", f"{b:.1f} ms (kill -pgid)", lib / b, "<= 10 ms", lib <= 10))
+
+
+def figure5(s: Suite) -> None:
+    r = s.run([str(s.bin / "memory"), "--library", str(s.build / "libsolti_exec.so.0"),
+               "--flood", str(s.bin / "flood"), "--seconds", "10"])
+    load, idle, flood = r["mem_load"], r["mem_idle_task"], r["mem_flood"]
+    s.rows.append(Row("5", "RSS growth: loading the library (dlopen + a runner)",
+                      mib(load["value"]), mib(load["rss_before_kib"]) + " (host before)", None,
+                      "<= 8 MiB", load["value"] <= 8 * 1024))
+    s.rows.append(Row("5", f"RSS growth per idle task ({idle['tasks']} built)",
+                      f"{idle['value']:.1f} KiB", "-", None, "<= 16 KiB", idle["value"] <= 16))
+    bound, drift = flood["rings_kib"], flood["drift_kib"]
+    flat = drift <= max(0.05 * flood["value"], 1024)
+    within = flood["value"] <= bound
+    s.rows.append(Row("5", f"RSS, {flood['floods']} tasks flooding {flood['seconds']} s, nobody reading",
+                      f"peak +{mib(flood['value'])}, drift {drift / 1024:+.1f} MiB",
+                      mib(bound) + " (rings' bytes)", flood["value"] / bound,
+                      "flat, within rings", flat and within))
+
+
+def figure6(s: Suite) -> None:
+    r = s.run([str(s.bin / "rate"), "--pacer", str(s.bin / "pacer")])["rate_lib"]
+    s.rows.append(Row("6", "lossless output rate, reader polling every 10 ms",
+                      rate(r["value"], "lines/s"), rate(r["ring_bound"], "lines/s") + " (1024 ev / 10 ms)",
+                      r["value"] / r["ring_bound"], "report", None))
+
+
+def machine() -> list[str]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        go = subprocess.run(["go", "version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        go = "go: not found"
+    return [f"nproc {os.cpu_count()}, {model}", f"kernel {platform.release()}", go,
+            f"load average at start {os.getloadavg()[0]:.2f}"]
+
+
+def table(rows: list[Row], markdown: bool) -> str:
+    head = ["fig", "figure", "measured", "baseline", "ratio", "target", "met"]
+    body = []
+    for r in rows:
+        met = "-" if r.met is None else ("yes" if r.met else "NO")
+        if r.note and r.met is None:
+            met = "n/a"
+        body.append([r.figure, r.what, r.measured, r.baseline,
+                     "-" if r.ratio is None else f"{r.ratio:.2f}", r.target, met])
+    if markdown:
+        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(row) + " |" for row in body]
+        return "\n".join(out)
+    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    fmt = "  ".join("{:<%d}" % w for w in widths)
+    lines = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
+    lines += [fmt.format(*row) for row in body]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", required=True, type=Path)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--markdown", action="store_true")
+    args = ap.parse_args()
+    s = Suite(build=args.build.resolve(), rounds=args.rounds)
+    info = machine()
+    t0 = time.monotonic()
+    for fig in (figure1, figure2, figure3, figure4, figure5, figure6):
+        print(f"bench: {fig.__name__} ...", file=sys.stderr, flush=True)
+        try:
+            fig(s)
+        except BenchError as e:
+            s.rows.append(Row(fig.__name__[-1], fig.__name__, "-", "-", None, "-", None, f"failed: {e}"))
+            s.notes.append(f"{fig.__name__} failed: {e}")
+    info.append(f"load average at end {os.getloadavg()[0]:.2f}; suite took {time.monotonic() - t0:.0f} s")
+    print("\n".join(info))
+    print()
+    print(table(s.rows, args.markdown))
+    for note in s.notes:
+        print("note: " + note)
+    failed = [r for r in s.rows if r.met is False]
+    print(f"\n{len(s.rows) - len(failed)} of {len(s.rows)} rows met or report-only; "
+          f"{len(failed)} not met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

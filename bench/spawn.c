@@ -1,0 +1,62 @@
+/*
+ * spawn: figure 1. Runs /bin/true N times in sequence through the library:
+ * spawn, drain the events to the end, wait. By default each run is a whole
+ * task's life (build, spawn, drain, wait, free); with --respawn one task is
+ * built once and spawned again for each run.
+ *
+ *   spawn [--n 2000] [--chunk 100] [--heap-mib 0] [--config JSON]
+ *         [--respawn] [--name spawn_lib]
+ *
+ * --heap-mib touches that much heap first (the big-host variant); --config
+ * is the runner config (the sandboxed variant). Prints microseconds per run:
+ * the median chunk, and the best.
+ */
+#include "bench.h"
+
+static solti_runner_t runner;
+static const char *spec;
+static solti_task_t task; /* --respawn: the one task */
+static uint64_t cursor;
+
+static void run_once(void) {
+    solti_exit_t ex;
+    if (task != 0) {
+        CALL(solti_task_spawn(task));
+        bench_drain(task, &cursor);
+        CALL(solti_task_wait(task, SOLTI_INFINITE, &ex));
+    } else {
+        bench_run_task(runner, spec, &ex);
+    }
+    if (ex.outcome != SOLTI_OUTCOME_SUCCESS) bench_die("/bin/true: %s", ex.reason);
+}
+
+int main(int argc, char **argv) {
+    long n = bench_opt(argc, argv, "--n", 2000);
+    long chunk = bench_opt(argc, argv, "--chunk", 100);
+    long heap = bench_opt(argc, argv, "--heap-mib", 0);
+    const char *config = bench_opt_str(argc, argv, "--config", "{}");
+    const char *name = bench_opt_str(argc, argv, "--name", "spawn_lib");
+    bench_touch_heap(heap);
+
+    CALL(solti_runner_new("bench", config, &runner));
+    const char *const argv_true[] = {"/bin/true", NULL};
+    spec = bench_spec("true", argv_true, "");
+    if (bench_flag(argc, argv, "--respawn")) CALL(solti_task_build(runner, spec, &task));
+
+    for (int i = 0; i < 20; i++) run_once(); /* warm-up */
+    bench_chunks_t chunks = {0};
+    for (long done = 0; done < n;) {
+        long k = n - done < chunk ? n - done : chunk;
+        double t0 = bench_now();
+        for (long j = 0; j < k; j++) run_once();
+        bench_chunk_add(&chunks, bench_now() - t0, k);
+        done += k;
+    }
+    if (task != 0) CALL(solti_task_free(task));
+    CALL(solti_runner_free(runner));
+    double median = bench_median(&chunks);
+    bench_result(name, median * 1e6, "us/run",
+                 ", \"best\": %.6g, \"n\": %ld, \"heap_mib\": %ld, \"rss_kib\": %ld",
+                 chunks.per_op[0] * 1e6, n, heap, bench_rss_kib());
+    return 0;
+}
