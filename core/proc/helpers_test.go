@@ -18,15 +18,7 @@ var testEnv = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
 // TestMain checks the whole suite from a cold start: the spawn thread and the
 // poller appear during it and must be the only things left.
 func TestMain(m *testing.M) {
-	before := testutil.TakeSnapshot()
-	code := m.Run()
-	if code == 0 {
-		if err := testutil.LeakReport(before); err != nil {
-			os.Stderr.WriteString("leak check after the suite: " + err.Error() + "\n")
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(testutil.RunChecked(m))
 }
 
 // setup gives a Spawner on the test shim and checks, when the test ends, that

@@ -17,15 +17,7 @@ import (
 // TestMain runs the whole suite, then checks that the process tests left no
 // child, descriptor or goroutine behind.
 func TestMain(m *testing.M) {
-	before := testutil.TakeSnapshot()
-	code := m.Run()
-	if code == 0 {
-		if err := testutil.LeakReport(before); err != nil {
-			os.Stderr.WriteString("leak check failed: " + err.Error() + "\n")
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(testutil.RunChecked(m))
 }
 
 func newRunner(t *testing.T, cfgJSON string, opts ...func(*Options)) *Runner {

@@ -43,6 +43,10 @@ func scriptDirs() map[string]bool {
 	dirs := map[string]bool{}
 	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), "solti-exec-*"))
 	for _, m := range matches {
+		base := filepath.Base(m)
+		if strings.HasPrefix(base, "solti-exec-shim-") || strings.HasPrefix(base, "solti-exec-test-tmp-") {
+			continue // the test shim's build cache and RunChecked's own directory
+		}
 		if fi, err := os.Stat(m); err == nil && fi.IsDir() {
 			dirs[m] = true
 		}
@@ -212,4 +216,28 @@ func sortedKeys(m map[int]string) []int {
 	}
 	sort.Ints(keys)
 	return keys
+}
+
+// RunChecked runs a package's tests for TestMain in a private TMPDIR (so the
+// script-directory check sees only this test binary, even when packages run
+// in parallel), then fails the run if anything leaked. It returns the exit
+// code for os.Exit.
+func RunChecked(m *testing.M) int {
+	tmp, err := os.MkdirTemp("", "solti-exec-test-tmp-")
+	if err != nil {
+		os.Stderr.WriteString("cannot make a private TMPDIR: " + err.Error() + "\n")
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	os.Setenv("TMPDIR", tmp)
+
+	before := TakeSnapshot()
+	code := m.Run()
+	if code == 0 {
+		if err := LeakReport(before); err != nil {
+			os.Stderr.WriteString("leak check after the suite: " + err.Error() + "\n")
+			code = 1
+		}
+	}
+	return code
 }
