@@ -163,7 +163,7 @@ typedef struct solti_exit {
     int64_t user_us;     /* rusage: user CPU, microseconds */
     int64_t system_us;   /* rusage: system CPU, microseconds */
     int64_t max_rss_kb;  /* rusage: max resident set, KiB */
-    int64_t oom_kills;   /* cgroup OOM kills; -1 when unknown (no cgroup) */
+    int64_t oom_kills;   /* cgroup OOM kills; -1 without memory accounting */
     char reason[256];    /* NUL-terminated, e.g. "process exited with non-zero code: 3";
                             empty on plain success */
 } solti_exit_t;

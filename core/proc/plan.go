@@ -49,8 +49,9 @@ type Plan struct {
 	CgroupFD    int
 	HasCgroupFD bool
 
-	// JoinProcs are cgroup v1 cgroup.procs files the shim writes "0" into, in
-	// order, before anything else.
+	// JoinProcs are cgroup.procs files the shim writes "0" into, in order,
+	// before anything else: cgroup v1 hierarchies, and the v2 cgroup on
+	// kernels without CLONE_INTO_CGROUP (before 5.7).
 	JoinProcs []string
 }
 
