@@ -385,12 +385,13 @@ class Reader:
             yield self.decode_events(count)
 
 
-def lag_handler(on_lag: LagPolicy, task_id: str) -> Callable[[int], None]:
-    """The callback applying a line reader's `on_lag` policy."""
+def lag_handler(on_lag: LagPolicy, task_id: str, stacklevel: int = 4) -> Callable[[int], None]:
+    """The callback applying a line reader's `on_lag` policy; `stacklevel`
+    points a warning at the caller's loop."""
     if on_lag == "warn":
 
         def warn(missed: int) -> None:
-            warnings.warn(OutputLagged(missed, task_id), stacklevel=2)
+            warnings.warn(OutputLagged(missed, task_id), stacklevel=stacklevel)
 
         return warn
     if on_lag == "raise":

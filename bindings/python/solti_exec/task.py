@@ -261,7 +261,7 @@ class Task:
     async def alines(self, stream: Stream | str | None = None, *, on_lag: LagPolicy = "warn") -> AsyncIterator[Line]:
         """``async for`` over the output lines (see :meth:`lines`)."""
         wanted = None if stream is None else Stream.parse(stream)
-        lagged = lag_handler(on_lag, self._id)
+        lagged = lag_handler(on_lag, self._id, stacklevel=6)
         reader = Reader(self)
         async for batch in self._abatches(reader, lambda count: reader.decode_lines(count, wanted, False, lagged)):
             for line in batch:

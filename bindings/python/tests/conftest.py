@@ -12,7 +12,6 @@ import faulthandler
 import gc
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,20 +21,6 @@ import pytest
 
 import solti_exec
 
-# The library writes script files under $TMPDIR as its Go runtime saw it at
-# load time.  Load it with a private TMPDIR, then put TMPDIR back for
-# everything else, so that leftover script files can be counted exactly.
-_SCRIPT_DIR = tempfile.mkdtemp(prefix="solti-exec-pytest-")
-_saved_tmpdir = os.environ.get("TMPDIR")
-os.environ["TMPDIR"] = _SCRIPT_DIR
-try:
-    solti_exec.load_library()
-finally:
-    if _saved_tmpdir is None:
-        del os.environ["TMPDIR"]
-    else:
-        os.environ["TMPDIR"] = _saved_tmpdir
-
 #: Seconds a single test may take before the watchdog ends the run.
 WATCHDOG_S = 240
 #: The timeout given to tasks that should end by themselves.
@@ -44,11 +29,6 @@ TASK_TIMEOUT = 60.0
 ROOT = Path(__file__).resolve().parents[3]
 HEADER = ROOT / "include" / "solti_exec.h"
 PYTHON_DIR = Path(__file__).resolve().parents[1]
-
-
-def script_dir() -> Path:
-    """Where the library writes this run's script files."""
-    return Path(_SCRIPT_DIR)
 
 
 @pytest.fixture(scope="session")
@@ -119,10 +99,6 @@ def child_pids() -> set[int]:
     return out
 
 
-def script_files() -> set[str]:
-    return {str(p) for p in script_dir().rglob("*")}
-
-
 def process_alive(pid: int) -> bool:
     """True if pid exists and is not a zombie."""
     try:
@@ -145,7 +121,9 @@ def eventually(check: Callable[[], bool], timeout: float = 10.0, interval: float
 
 def held() -> dict[str, int]:
     """What the library holds for runners and tasks (solti_debug_stats),
-    or {} when the loaded library predates it."""
+    or {} when the loaded library predates it.  A task's script file lives
+    exactly as long as the task, so "tasks" accounts for script files too
+    (the tests that drop script tasks also check their files by path)."""
     lib = solti_exec._native.loaded()
     if lib is None or not lib.has_debug_stats:
         return {}
@@ -157,12 +135,11 @@ def held() -> dict[str, int]:
 class Snapshot:
     fds: set[int]
     children: set[int]
-    scripts: set[str]
     held: dict[str, int]
 
     @classmethod
     def take(cls) -> Snapshot:
-        return cls(open_fds(), child_pids(), script_files(), held())
+        return cls(open_fds(), child_pids(), held())
 
     def leaks(self) -> dict[str, set]:
         """What is there now and was not at the snapshot (after a GC and a
@@ -173,7 +150,6 @@ class Snapshot:
         def settled() -> bool:
             now["fds"] = open_fds() - self.fds
             now["children"] = child_pids() - self.children
-            now["scripts"] = script_files() - self.scripts
             now["held by the library"] = {f"{k}={v}" for k, v in held().items() if v > self.held.get(k, 0)}
             return not any(now.values())
 
@@ -183,7 +159,8 @@ class Snapshot:
 
 @pytest.fixture
 def clean(lib: solti_exec._native.Library) -> Iterator[Snapshot]:
-    """Asserts the test leaves no new descriptor, child process or script file."""
+    """Asserts the test leaves no new descriptor, child process, or task or
+    process held by the library."""
     gc.collect()
     snap = Snapshot.take()
     yield snap
@@ -207,8 +184,3 @@ def run_python(code: str, *args: str, timeout: float = 60.0, env: dict[str, str]
         env=full_env,
     )
 
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    import shutil
-
-    shutil.rmtree(_SCRIPT_DIR, ignore_errors=True)
