@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -55,7 +56,46 @@ func (s *Spawner) ShimPath() string { return s.path }
 // thread; waiting for the target's exec happens on the calling goroutine, so
 // concurrent Starts overlap. On success the caller owns the Process and must
 // Reap and Close it.
+//
+// Where clone3 is refused with ENOSYS although the kernel has it (a seccomp
+// filter in a container, valgrind), a plan with a CgroupFD is started again
+// with the shim joining that cgroup before exec, as on kernels before 5.7;
+// later Starts go that way at once.
 func (s *Spawner) Start(p *Plan) (*Process, error) {
+	if p.HasCgroupFD && noCloneIntoCgroup.Load() {
+		if q, ok := p.joinFromShim(); ok {
+			p = q
+		}
+	}
+	proc, err := s.start(p)
+	var se *SpawnError
+	if err != nil && p.HasCgroupFD && errors.As(err, &se) && se.Step == StepCgroup && se.Errno == unix.ENOSYS {
+		if q, ok := p.joinFromShim(); ok {
+			noCloneIntoCgroup.Store(true)
+			return s.start(q)
+		}
+	}
+	return proc, err
+}
+
+// noCloneIntoCgroup is set once clone3 has been refused with ENOSYS: the
+// process's seccomp filter (or valgrind) will not change its mind.
+var noCloneIntoCgroup atomic.Bool
+
+// joinFromShim is p with its CgroupFD turned into a cgroup.procs path the
+// shim writes to before anything else.
+func (p *Plan) joinFromShim() (*Plan, bool) {
+	dir, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(p.CgroupFD))
+	if err != nil || !filepath.IsAbs(dir) || len(p.JoinProcs) >= maxJoinProcs {
+		return nil, false
+	}
+	q := *p
+	q.HasCgroupFD, q.CgroupFD = false, 0
+	q.JoinProcs = append(append([]string(nil), p.JoinProcs...), filepath.Join(dir, "cgroup.procs"))
+	return &q, true
+}
+
+func (s *Spawner) start(p *Plan) (*Process, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}

@@ -42,6 +42,10 @@ type spawnHooks struct {
 
 var testHooks atomic.Pointer[spawnHooks]
 
+// forkExec is syscall.ForkExec; tests replace it to play a kernel that
+// refuses a system call.
+var forkExec = syscall.ForkExec
+
 // forkOnSpawnThread runs syscall.ForkExec on the spawn thread and waits for it.
 func forkOnSpawnThread(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
 	spawnThread.once.Do(func() {
@@ -63,7 +67,7 @@ func runSpawnThread(requests <-chan *forkRequest) {
 		if hooks != nil && hooks.beforeFork != nil {
 			hooks.beforeFork(req.attr)
 		}
-		pid, err := syscall.ForkExec(req.path, req.argv, req.attr)
+		pid, err := forkExec(req.path, req.argv, req.attr)
 		if hooks != nil && hooks.afterFork != nil {
 			hooks.afterFork(unix.Gettid())
 		}
