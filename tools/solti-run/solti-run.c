@@ -668,6 +668,8 @@ int main(int argc, char **argv) {
     parse_options(argc, argv, &o);
     char *config = runner_config(&o);
     char *spec = task_spec(&o);
+    free(o.keep_caps); /* in config and spec now */
+    free(o.env);
 
     solti_runner_t runner = 0;
     int rc = solti_runner_new(o.name, config, &runner);
