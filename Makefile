@@ -54,3 +54,68 @@ clean:
 # (figures, baselines measured in the same run, ratios, targets).
 bench: all
 	$(PYTHON) bench/run.py --build $(BUILD)
+
+# ---- Reliability: fuzzing, stress, checked builds (CI runs each) -------------
+
+.PHONY: fuzz stress check-cgocheck2 check-asan check-valgrind
+
+# Each Go fuzz target for FUZZTIME. The seed corpora are committed under
+# testdata/fuzz/<target> beside each package; a failing input is written there
+# too and the run fails. -fuzzminimizetime bounds the minimization of each
+# new interesting input (60 s by default), which would otherwise eat most of
+# a short run.
+FUZZTIME ?= 30s
+FUZZ_TARGETS ?= core/model:FuzzParseTaskSpec core/model:FuzzParseRunnerConfig \
+                core/model:FuzzDecodeBody core/output:FuzzFramer
+fuzz:
+	@mkdir -p $(BUILD)/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; log=$(BUILD)/fuzz/$$fn.log; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./$$pkg \
+	    >$$log 2>&1 || { cat $$log; echo "fuzz: $$fn FAILED"; exit 1; }; \
+	  echo "fuzz: $$fn: $$(grep -o 'execs: [0-9]*' $$log | tail -n 1 | cut -d' ' -f2) executions in $(FUZZTIME)"; \
+	done
+
+# tests/stress/stress.c at full size: 10,000 cycles, 200 tasks x 100,000
+# lines, then the leak check. STRESS_ARGS passes options (see stress.c).
+STRESS_ARGS ?=
+stress: all
+	$(BUILD)/tests/stress/solti-stress $(STRESS_ARGS)
+
+# The C tests against a library built with GOEXPERIMENT=cgocheck2, which
+# checks at run time every pointer that crosses between C and Go (cgocheck=1,
+# the default, checks only what is cheap).
+BUILD_CGOCHECK2 ?= $(BUILD)-cgocheck2
+check-cgocheck2:
+	$(CMAKE) -S . -B $(BUILD_CGOCHECK2) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOLTI_EXEC_GOEXPERIMENT=cgocheck2
+	$(CMAKE) --build $(BUILD_CGOCHECK2) -j $(JOBS)
+	$(CTEST) --test-dir $(BUILD_CGOCHECK2) --output-on-failure -j $(JOBS)
+
+# The C tests, solti-stress and solti-run built with
+# -fsanitize=address,undefined (CMake option SOLTI_EXEC_SANITIZE), against the
+# library. The test executables carry the ASan runtime themselves, so nothing
+# is preloaded, and it is initialised before the library loads; the Go
+# runtime then installs its signal handlers over ASan's and passes on the
+# faults that are not its own (allow_user_segv_handler=1, the default, lets
+# it). The Go heap is mmap'd, not malloc'd, so LeakSanitizer sees only C heap
+# (the tests', and the library's cgo side) and needs no exceptions for the Go
+# runtime: leaks are errors here. Any undefined behaviour stops the test
+# (-fno-sanitize-recover) with a stack trace.
+BUILD_ASAN ?= $(BUILD)-asan
+check-asan:
+	$(CMAKE) -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOLTI_EXEC_SANITIZE=ON
+	$(CMAKE) --build $(BUILD_ASAN) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(CTEST) --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
+
+# C tests under valgrind's memcheck: any definite leak or memory error outside
+# the Go runtime fails. tests/valgrind/go-runtime.supp silences what memcheck
+# cannot follow in Go code (goroutine stacks); it does not silence leaks.
+VALGRIND ?= valgrind
+VALGRIND_TESTS ?= test_handles test_cancel
+check-valgrind: all
+	@for t in $(VALGRIND_TESTS); do echo "valgrind: $$t"; \
+	  $(VALGRIND) -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
+	    --error-exitcode=99 --suppressions=tests/valgrind/go-runtime.supp $(BUILD)/tests/c/$$t \
+	    || { echo "valgrind: $$t FAILED"; exit 1; }; \
+	done
