@@ -9,6 +9,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -149,7 +150,10 @@ func soltigo_task_poll(h C.solti_task_t, cursor *C.uint64_t, events *C.solti_eve
 	if err != nil {
 		return fail(err)
 	}
-	evs, next, err := t.Poll(uint64(*cursor), int(maxEvents), int(bufLen), timeoutOf(timeoutMs))
+	bp := pollBufs.Get().(*[]output.Event)
+	defer putPollBuf(bp)
+	evs, next, err := t.Ring().PollInto((*bp)[:0], uint64(*cursor), int(maxEvents), int(bufLen), timeoutOf(timeoutMs), nil)
+	*bp = evs
 	if err != nil {
 		return fail(err)
 	}
@@ -157,6 +161,22 @@ func soltigo_task_poll(h C.solti_task_t, cursor *C.uint64_t, events *C.solti_eve
 	*cursor = C.uint64_t(next)
 	*countOut = C.size_t(len(evs))
 	return C.SOLTI_OK
+}
+
+// pollBufs recycles the event slices a poll copies out of the ring, so a busy
+// reader does not allocate one per call.
+var pollBufs = sync.Pool{New: func() any { return new([]output.Event) }}
+
+// maxPooledEvents caps the slices kept for reuse (about 300 KiB each).
+const maxPooledEvents = 4096
+
+func putPollBuf(bp *[]output.Event) {
+	if cap(*bp) > maxPooledEvents {
+		return
+	}
+	clear(*bp) // the events alias line bytes: do not keep those alive
+	*bp = (*bp)[:0]
+	pollBufs.Put(bp)
 }
 
 // copyEvents fills the caller's array; line bytes are packed into buf, which

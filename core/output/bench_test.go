@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,4 +92,40 @@ func BenchmarkRingAppendPoll(b *testing.B) {
 			})
 		}
 	})
+}
+
+// BenchmarkLineWriter is a pipe reader's whole path for short lines (seq's
+// output): framing, numbering, batched appends, and a reader polling in
+// batches of 1024 on another goroutine. One op is one line.
+func BenchmarkLineWriter(b *testing.B) {
+	var text bytes.Buffer
+	for i := 0; text.Len() < 65536-16; i++ {
+		text.WriteString(strconv.Itoa(1000000+i) + "\n")
+	}
+	read := text.Bytes()
+	perRead := bytes.Count(read, []byte{'\n'})
+	r := NewRing(RingConfig{WhenFull: Block})
+	done := make(chan uint64)
+	go func() {
+		buf := make([]Event, 0, 1024)
+		var cursor, got uint64
+		for {
+			var err error
+			buf, cursor, err = r.PollInto(buf[:0], cursor, 1024, 1<<20, -1, nil)
+			if err != nil {
+				done <- got
+				return
+			}
+			got += uint64(len(buf))
+		}
+	}()
+	w := NewLineWriter(r, FrameConfig{}, 1, Stdout, nil, nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for lines := 0; lines < b.N; lines += perRead {
+		w.Write(read, 1)
+	}
+	w.Close(1)
+	r.Close()
+	<-done
 }

@@ -15,6 +15,14 @@ const (
 	// cut could make no progress inside a multi-byte rune.
 	minLineBytes = utf8.UTFMax
 
+	// lineBlock is the size of the blocks short lines are copied into, and
+	// blockMaxLine the longest line copied into one; a longer line gets an
+	// allocation of its own. Lines sharing a block keep all of it alive, so
+	// per stream at most one block beyond the lines a ring keeps can be held
+	// by a line that outlived its evicted neighbours.
+	lineBlock    = 4096
+	blockMaxLine = 512
+
 	// partialKeep is the largest partial-line buffer kept between lines. A
 	// long line grows the buffer up to MaxLineBytes; holding that forever
 	// would pin 64 KiB per stream on thousands of idle tasks, while typical
@@ -49,12 +57,15 @@ type Framer struct {
 	// skipping is set after an over-long physical line was cut and emitted:
 	// its remaining bytes are dropped up to and including the next '\n'.
 	skipping bool
+	// block is where short lines are copied, one after the other, so that a
+	// stream of short lines costs one allocation per block, not per line.
+	block []byte
 }
 
 // NewFramer returns a framer that calls emit for each line, in order, from
-// within Write and Flush. The slice passed to emit is a fresh allocation that
-// the receiver owns (it can go into an Event as is); flags is 0 or
-// FlagTruncated.
+// within Write and Flush. The slice passed to emit is the receiver's to keep:
+// the framer never writes it again (it can go into an Event as is), and its
+// capacity is its length; flags is 0 or FlagTruncated.
 func NewFramer(cfg FrameConfig, emit func(line []byte, flags uint32)) *Framer {
 	f := &Framer{maxBytes: cfg.MaxLineBytes, maxRunes: cfg.MaxLineLength, emit: emit}
 	if f.maxBytes <= 0 {
@@ -72,28 +83,42 @@ func NewFramer(cfg FrameConfig, emit func(line []byte, flags uint32)) *Framer {
 // Write feeds raw bytes read from a pipe and emits every line they complete.
 // It does not retain p.
 func (f *Framer) Write(p []byte) {
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
+	first := bytes.IndexByte(p, '\n')
+	if first < 0 {
+		if !f.skipping {
+			f.hold(p)
+		}
+		return
+	}
+	// The lines that lie wholly in p, after its first newline and up to its
+	// last, are checked for UTF-8 in one pass: '\n' never occurs inside a
+	// multi-byte sequence, so if that span is valid, so is each line in it.
+	// One long check costs far less than a call per short line.
+	last := bytes.LastIndexByte(p, '\n')
+	spanValid := first < last && utf8.Valid(p[first+1:last])
+	for off := 0; off < len(p); {
+		rest := p[off:]
+		i := bytes.IndexByte(rest, '\n')
 		if f.skipping {
 			if i < 0 {
 				return
 			}
 			f.skipping = false
-			p = p[i+1:]
+			off += i + 1
 			continue
 		}
 		if i < 0 {
-			f.hold(p)
+			f.hold(rest)
 			return
 		}
 		if len(f.partial) == 0 {
 			// Common case: the whole line is in this read; no copy but the
 			// one emitLine makes.
-			f.line(p[:i])
+			f.line(rest[:i], spanValid && off > first)
 		} else {
-			f.complete(p[:i])
+			f.complete(rest[:i])
 		}
-		p = p[i+1:]
+		off += i + 1
 	}
 }
 
@@ -106,7 +131,7 @@ func (f *Framer) Flush() {
 		return
 	}
 	if len(f.partial) > 0 {
-		f.line(f.partial)
+		f.line(f.partial, false)
 		f.resetPartial()
 	}
 }
@@ -122,12 +147,12 @@ func (f *Framer) hold(p []byte) {
 	// More than maxBytes+1 bytes with no newline: even after stripping a
 	// possible '\r' the content is over the cap.
 	if len(f.partial) == 0 {
-		f.emitLine(cutRaw(p, f.maxBytes), FlagTruncated)
+		f.emitLine(cutRaw(p, f.maxBytes), FlagTruncated, false)
 	} else {
 		if need := f.maxBytes - len(f.partial); need > 0 {
 			f.partial = append(f.partial, p[:need]...)
 		}
-		f.emitLine(cutRaw(f.partial, f.maxBytes), FlagTruncated)
+		f.emitLine(cutRaw(f.partial, f.maxBytes), FlagTruncated, false)
 		f.resetPartial()
 	}
 	f.skipping = true
@@ -137,12 +162,12 @@ func (f *Framer) hold(p []byte) {
 func (f *Framer) complete(tail []byte) {
 	if len(f.partial)+len(tail) <= f.maxBytes+1 {
 		f.partial = append(f.partial, tail...)
-		f.line(f.partial)
+		f.line(f.partial, false)
 	} else {
 		if need := f.maxBytes - len(f.partial); need > 0 {
 			f.partial = append(f.partial, tail[:need]...)
 		}
-		f.emitLine(cutRaw(f.partial, f.maxBytes), FlagTruncated)
+		f.emitLine(cutRaw(f.partial, f.maxBytes), FlagTruncated, false)
 	}
 	f.resetPartial()
 }
@@ -155,26 +180,26 @@ func (f *Framer) resetPartial() {
 	f.partial = f.partial[:0]
 }
 
-// line emits one physical line given without its '\n'.
-func (f *Framer) line(raw []byte) {
+// line emits one physical line given without its '\n'; valid says it is
+// known to be valid UTF-8 already.
+func (f *Framer) line(raw []byte, valid bool) {
 	if n := len(raw); n > 0 && raw[n-1] == '\r' {
 		raw = raw[:n-1]
 	}
 	if len(raw) > f.maxBytes {
-		f.emitLine(cutRaw(raw, f.maxBytes), FlagTruncated)
+		// A cut of valid text stays valid: cutRaw never splits a rune.
+		f.emitLine(cutRaw(raw, f.maxBytes), FlagTruncated, valid)
 		return
 	}
-	f.emitLine(raw, 0)
+	f.emitLine(raw, 0, valid)
 }
 
 // emitLine makes the line valid and short enough, copies it and emits it.
-func (f *Framer) emitLine(raw []byte, flags uint32) {
+func (f *Framer) emitLine(raw []byte, flags uint32, valid bool) {
 	// Fast path, nearly every line: short enough that its characters cannot
 	// exceed the cap, and valid UTF-8. utf8.Valid checks 8 ASCII bytes a step.
-	if len(raw) <= f.maxRunes && utf8.Valid(raw) {
-		out := make([]byte, len(raw))
-		copy(out, raw)
-		f.emit(out, flags)
+	if len(raw) <= f.maxRunes && (valid || utf8.Valid(raw)) {
+		f.emit(f.copyLine(raw), flags)
 		return
 	}
 	out, cut := finishLine(raw, f.maxRunes, f.maxBytes)
@@ -182,6 +207,25 @@ func (f *Framer) emitLine(raw []byte, flags uint32) {
 		flags |= FlagTruncated
 	}
 	f.emit(out, flags)
+}
+
+// copyLine returns a copy of raw that is never written again. Its capacity is
+// its length, so appending to it copies rather than overwriting the line
+// after it in the block.
+func (f *Framer) copyLine(raw []byte) []byte {
+	n := len(raw)
+	if n == 0 {
+		return []byte{} // not nil: an empty line has data of length 0
+	}
+	if n > blockMaxLine {
+		return append(make([]byte, 0, n), raw...)
+	}
+	if cap(f.block)-len(f.block) < n {
+		f.block = make([]byte, 0, lineBlock)
+	}
+	start := len(f.block)
+	f.block = append(f.block, raw...)
+	return f.block[start:len(f.block):len(f.block)]
 }
 
 // cutRaw returns raw, which has at least max bytes, cut to at most max bytes.

@@ -221,37 +221,24 @@ func (t *Task) startReaders(p *proc.Process, attempt uint32, stop <-chan struct{
 // timestamp: one clock read per chunk, not per line.
 func (t *Task) pump(f *os.File, stream output.Stream, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32, wg *sync.WaitGroup) {
 	defer wg.Done()
-	var seq uint64
-	var ts int64
-	fr := output.NewFramer(t.frame, func(line []byte, flags uint32) {
-		ev := output.Event{
-			Kind: output.KindLine, Attempt: attempt, Stream: stream,
-			Flags: flags, Seq: seq, TsMs: ts, Data: line,
-		}
-		seq++
-		if !t.blockOutput {
-			t.ring.Append(ev, stop)
-			return
-		}
-		blocked.Add(1)
-		t.ring.Append(ev, stop)
-		blocked.Add(-1)
-	})
+	var waiting *atomic.Int32 // only a "block" ring makes a reader wait
+	if t.blockOutput {
+		waiting = blocked
+	}
+	w := output.NewLineWriter(t.ring, t.frame, attempt, stream, stop, waiting)
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
 	buf := *bp
 	for {
 		n, err := f.Read(buf)
 		if n > 0 {
-			ts = nowMs()
-			fr.Write(buf[:n])
+			w.Write(buf[:n], nowMs())
 		}
 		if err != nil {
 			break
 		}
 	}
-	ts = nowMs()
-	fr.Flush()
+	w.Close(nowMs())
 }
 
 func nowMs() int64 { return time.Now().UnixMilli() }

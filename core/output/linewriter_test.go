@@ -1,0 +1,109 @@
+package output
+
+import (
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAppendBatch(t *testing.T) {
+	t.Run("drop oldest keeps the newest", func(t *testing.T) {
+		r := NewRing(RingConfig{Capacity: 4})
+		evs := []Event{lineEvent(0, 1), lineEvent(1, 1), lineEvent(2, 1), lineEvent(3, 1), lineEvent(4, 1), lineEvent(5, 1)}
+		assert.Equal(t, 6, r.AppendBatch(evs, nil))
+		got, _ := pollAll(t, r, 2)
+		assert.Equal(t, span(2, 6), seqs(got))
+		assert.Equal(t, uint64(2), r.Stats().Evicted)
+	})
+	t.Run("closed ring discards all", func(t *testing.T) {
+		r := NewRing(RingConfig{})
+		r.Close()
+		assert.Equal(t, 0, r.AppendBatch([]Event{lineEvent(0, 1), lineEvent(1, 1)}, nil))
+		assert.Equal(t, uint64(2), r.Stats().Discarded)
+	})
+	t.Run("block waits for the reader mid-batch", func(t *testing.T) {
+		r := NewRing(RingConfig{Capacity: 2, WhenFull: Block})
+		done := make(chan int)
+		go func() { done <- r.AppendBatch([]Event{lineEvent(0, 1), lineEvent(1, 1), lineEvent(2, 1)}, nil) }()
+		select {
+		case <-done:
+			t.Fatal("the third event fit in a ring of two nobody read")
+		case <-time.After(50 * time.Millisecond):
+		}
+		evs, _, err := r.Poll(0, 2, 1<<20, 0, nil)
+		require.NoError(t, err)
+		assert.Equal(t, span(0, 2), seqs(evs))
+		assert.Equal(t, 3, <-done)
+	})
+	t.Run("block stop discards the rest", func(t *testing.T) {
+		r := NewRing(RingConfig{Capacity: 1, WhenFull: Block})
+		stop := make(chan struct{})
+		close(stop)
+		assert.Equal(t, 1, r.AppendBatch([]Event{lineEvent(0, 1), lineEvent(1, 1), lineEvent(2, 1)}, stop))
+		assert.Equal(t, uint64(2), r.Stats().Discarded)
+	})
+}
+
+func TestLineWriter(t *testing.T) {
+	t.Run("numbers lines per stream and stamps each read", func(t *testing.T) {
+		r := NewRing(RingConfig{Capacity: 10000})
+		w := NewLineWriter(r, FrameConfig{}, 3, Stderr, nil, nil)
+		var text strings.Builder
+		for i := range 2*lineBatch + 5 { // more than one batch in one read
+			text.WriteString("line " + strconv.Itoa(i) + "\n")
+		}
+		w.Write([]byte(text.String()), 100)
+		w.Write([]byte("tail without newline"), 200)
+		w.Close(300)
+		got, _ := pollAll(t, r, 0)
+		require.Len(t, got, 2*lineBatch+6)
+		for i, ev := range got[:2*lineBatch+5] {
+			assert.Equal(t, KindLine, ev.Kind)
+			assert.Equal(t, uint32(3), ev.Attempt)
+			assert.Equal(t, Stderr, ev.Stream)
+			assert.Equal(t, uint64(i), ev.Seq)
+			assert.Equal(t, int64(100), ev.TsMs)
+			assert.Equal(t, "line "+strconv.Itoa(i), string(ev.Data))
+		}
+		last := got[len(got)-1]
+		assert.Equal(t, "tail without newline", string(last.Data))
+		assert.Equal(t, int64(300), last.TsMs, "the last line ends at Close")
+		assert.Equal(t, uint64(2*lineBatch+5), last.Seq)
+	})
+	t.Run("lines stay intact while later ones are written", func(t *testing.T) {
+		r := NewRing(RingConfig{Capacity: 10000})
+		w := NewLineWriter(r, FrameConfig{}, 1, Stdout, nil, nil)
+		w.Write([]byte("first\nsecond\n"), 1)
+		first, _ := pollAll(t, r, 0)
+		require.Len(t, first, 2)
+		assert.Equal(t, len("first"), cap(first[0].Data), "a line's capacity is its length")
+		w.Write([]byte("third\n"), 2)
+		first[0].Data = append(first[0].Data, "!!!"...)
+		all, _ := pollAll(t, r, 0)
+		assert.Equal(t, []string{"first", "second", "third"}, []string{string(all[0].Data), string(all[1].Data), string(all[2].Data)})
+	})
+	t.Run("a block ring counts the writer while it waits", func(t *testing.T) {
+		r := NewRing(RingConfig{Capacity: 1, WhenFull: Block})
+		var waiting atomic.Int32
+		w := NewLineWriter(r, FrameConfig{}, 1, Stdout, nil, &waiting)
+		done := make(chan struct{})
+		go func() {
+			w.Write([]byte("a\nb\n"), 1)
+			close(done)
+		}()
+		require.Eventually(t, func() bool { return waiting.Load() == 1 }, 2*time.Second, time.Millisecond)
+		evs, cursor, err := r.Poll(0, 10, 1<<20, 0, nil)
+		require.NoError(t, err)
+		assert.Equal(t, "a", string(evs[0].Data))
+		<-done
+		assert.Equal(t, int32(0), waiting.Load())
+		evs, _, err = r.Poll(cursor, 10, 1<<20, 0, nil)
+		require.NoError(t, err)
+		assert.Equal(t, "b", string(evs[0].Data))
+	})
+}
