@@ -25,9 +25,8 @@ import math
 import struct
 import time
 import warnings
-from itertools import accumulate, compress, repeat
-from operator import eq
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal
+from itertools import accumulate, chain, compress, repeat
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal
 
 from . import _native as n
 from .events import Event, Finished, Lagged, Line, Outcome, Started, Stream, WarningEvent
@@ -254,7 +253,13 @@ class Reader:
         if start < count:
             yield start, count
 
-    def _line_objects(self, start: int, stop: int, texts: list[str]) -> list[Line]:
+    def _line_objects(self, start: int, stop: int, texts: list[str]) -> Iterator[Line]:
+        """The Line objects of events start..stop-1 (all lines), made lazily
+        as they are consumed: the columns are copied out of the array now,
+        and each Line is built when asked for.  Lines made one at a time and
+        dropped by the consumer do not pile up in the garbage collector's
+        youngest generation, which made a whole batch of them cost twice as
+        much."""
         u32 = self._u32
         lo, hi = start * _W32, stop * _W32
         streams = u32[lo + _STREAM : hi : _W32].tolist()
@@ -264,12 +269,12 @@ class Reader:
         seqs = self._u64[lo64 + _SEQ : hi64 : _W64].tolist()
         stamps = self._i64[lo64 + _TS : hi64 : _W64].tolist()
         m = stop - start
-        if streams.count(1) == m:
+        if streams.count(n.SOLTI_STDOUT) == m:
             stream_objs: Any = repeat(Stream.STDOUT, m)
         else:
             stream_objs = map(_STREAMS.__getitem__, streams)
         truncated: Any = [bool(f & n.SOLTI_LINE_TRUNCATED) for f in flags] if any(flags) else repeat(False, m)
-        return list(map(_new_line, repeat(Line), zip(stream_objs, texts, attempts, seqs, truncated, stamps)))
+        return map(_new_line, repeat(Line), zip(stream_objs, texts, attempts, seqs, truncated, stamps))
 
     def _event(self, i: int, lens: list[int], offsets: list[int] | None, packed: bool) -> Event:
         """Decodes one event (any kind) from the array."""
@@ -278,7 +283,7 @@ class Reader:
         attempt = self._u32[w + _ATTEMPT]
         ts = self._i64[w64 + _TS]
         if kind == _LINE:
-            return self._line_objects(i, i + 1, self._texts(i, i + 1, lens, offsets, packed))[0]
+            return next(self._line_objects(i, i + 1, self._texts(i, i + 1, lens, offsets, packed)))
         value = self._i64[w64 + _VALUE]
         if kind == _STARTED:
             return Started(attempt, value, ts)
@@ -294,19 +299,21 @@ class Reader:
         # An event kind newer than this binding: shown as a warning, not lost.
         return WarningEvent(attempt, f"unknown event kind {kind}", ts)  # pragma: no cover
 
-    def decode_events(self, count: int) -> list[Event]:
-        """Every event of the batch in the array, in order."""
+    def decode_events(self, count: int) -> Iterable[Event]:
+        """Every event of the batch in the array, in order.  Consume it
+        before the next poll only if it is a list; the lazy line iterators
+        hold their own copies of the columns, so they may be consumed later."""
         kinds, lens, offsets, packed = self._layout(count)
-        out: list[Event] = []
+        parts: list[Iterable[Event]] = []
         for start, stop in self._runs(kinds):
             if stop < 0:
                 ev = self._event(start, lens, offsets, packed)
                 if isinstance(ev, Lagged):
                     self.missed += ev.missed
-                out.append(ev)
+                parts.append((ev,))
             else:
-                out += self._line_objects(start, stop, self._texts(start, stop, lens, offsets, packed))
-        return out
+                parts.append(self._line_objects(start, stop, self._texts(start, stop, lens, offsets, packed)))
+        return parts[0] if len(parts) == 1 else chain.from_iterable(parts)
 
     def decode_lines(
         self,
@@ -314,11 +321,11 @@ class Reader:
         stream: Stream | None,
         texts_only: bool,
         on_lag: Callable[[int], None],
-    ) -> list[Any]:
+    ) -> Iterable[Any]:
         """The lines of the batch (Line objects, or just their texts), of one
         stream or both; lag events go to `on_lag`, others are skipped."""
         kinds, lens, offsets, packed = self._layout(count)
-        out: list[Any] = []
+        parts: list[Iterable[Any]] = []
         u32 = self._u32
         for start, stop in self._runs(kinds):
             if stop < 0:
@@ -328,22 +335,20 @@ class Reader:
                     on_lag(missed)
                 continue
             texts = self._texts(start, stop, lens, offsets, packed)
-            if texts_only:
-                assert stream is not None
-                wanted = int(stream)
+            if texts_only or stream is not None:
+                wanted = int(stream)  # type: ignore[arg-type]
                 streams = u32[start * _W32 + _STREAM : stop * _W32 : _W32].tolist()
                 same = streams.count(wanted)
-                if same == stop - start:
-                    out += texts
-                elif same:
-                    out += compress(texts, map(eq, streams, repeat(wanted)))
-                continue
-            lines = self._line_objects(start, stop, texts)
-            if stream is None:
-                out += lines
+                if same == 0:
+                    continue
+                selected = None if same == stop - start else [s == wanted for s in streams]
             else:
-                out += [ln for ln in lines if ln.stream == stream]
-        return out
+                selected = None
+            items: Iterable[Any] = texts if texts_only else self._line_objects(start, stop, texts)
+            parts.append(items if selected is None else compress(items, selected))
+        if len(parts) == 1:
+            return parts[0]
+        return chain.from_iterable(parts)
 
     # ---- iteration ---------------------------------------------------------------
 
@@ -360,24 +365,22 @@ class Reader:
                 count = self.poll(left_ms)
                 if count != 0 or time.monotonic() >= deadline:
                     break
-        return None if count < 0 else self.decode_events(count)
+        return None if count < 0 else list(self.decode_events(count))
 
     def line_batches(
         self, stream: Stream | None, texts_only: bool, lagged: Callable[[int], None]
-    ) -> Iterator[list[Any]]:
-        """Yields lists of lines until the task is done and every line is read;
+    ) -> Iterator[Iterable[Any]]:
+        """Yields batches of lines until the task is done and every line is read;
         `lagged` is told how many events were lost each time this reader lags
         (see :func:`lag_handler`)."""
         while True:
             count = self._wait_batch()
             if count < 0:
                 return
-            batch = self.decode_lines(count, stream, texts_only, lagged)
-            if batch:
-                yield batch
+            yield self.decode_lines(count, stream, texts_only, lagged)
 
-    def event_batches(self) -> Iterator[list[Event]]:
-        """Yields lists of events until the task is done and every event is read."""
+    def event_batches(self) -> Iterator[Iterable[Event]]:
+        """Yields batches of events until the task is done and every event is read."""
         while True:
             count = self._wait_batch()
             if count < 0:

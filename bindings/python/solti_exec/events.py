@@ -208,7 +208,7 @@ class ExitReport:
     max_rss_kb: int
     """rusage: maximum resident set, KiB."""
     oom_kills: int | None
-    """cgroup OOM kills; None when unknown (no cgroup)."""
+    """cgroup OOM kills; None without memory accounting (no cgroup)."""
     reason: str
     """Why it ended, e.g. "process exited with non-zero code: 3"; "" on plain success."""
 

@@ -8,7 +8,7 @@ import math
 import time
 import weakref
 from itertools import chain
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Iterator
 
 from . import _native as n
 from ._reader import POLL_SLICE_MS, LagPolicy, Reader, lag_handler
@@ -267,7 +267,7 @@ class Task:
             for line in batch:
                 yield line
 
-    async def _abatches(self, reader: Reader, decode: Callable[[int], list[Any]]) -> AsyncIterator[list[Any]]:
+    async def _abatches(self, reader: Reader, decode: Callable[[int], Iterable[Any]]) -> AsyncIterator[Iterable[Any]]:
         """Drains with timeout-0 polls after each readiness of the fd."""
         loop = asyncio.get_running_loop()
         while True:
@@ -275,9 +275,7 @@ class Task:
             if count < 0:
                 return
             if count > 0:
-                batch = decode(count)
-                if batch:
-                    yield batch
+                yield decode(count)
                 continue
             await self._readable(loop)
 
