@@ -220,9 +220,9 @@ class Reader:
             assert offsets is not None
             return [self._text(offsets[i], lens[i]) for i in range(start, stop)]
         part = lens[start:stop]
-        if max(part) < len(_SFORMAT):
+        try:
             fmt = "".join(map(_SFORMAT.__getitem__, part))
-        else:
+        except IndexError:  # a line longer than the table
             fmt = "s".join(map(str, part)) + "s"
         fields = struct.Struct(fmt).unpack_from(self._buf, 0 if offsets is None else offsets[start])
         texts = b"\n".join(fields).decode("utf-8", "replace").split("\n")

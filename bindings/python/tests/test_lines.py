@@ -188,3 +188,10 @@ def test_reader_read_timeouts(runner: se.Runner) -> None:
         assert reader.cursor > 0
         with pytest.raises(ValueError):
             task.reader(max_events=0)
+
+
+def test_lines_longer_than_the_format_table(lib) -> None:
+    with se.Runner("long-lines", log={"max_line_length": 100000}) as runner:
+        script = "import sys; sys.stdout.write('y' * 20000 + '\\nnext\\n' + 'z' * 9000 + '\\n')"
+        done = runner.run(se.Command("python3", "-c", script), timeout=TASK_TIMEOUT)
+    assert done.stdout == ["y" * 20000, "next", "z" * 9000]
