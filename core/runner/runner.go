@@ -35,9 +35,8 @@ type Runner struct {
 	opts    Options
 	metrics *metrics.Registry
 
-	spawnerOnce sync.Once
-	spawner     *proc.Spawner
-	spawnerErr  error
+	spawnerMu sync.Mutex
+	spawner   *proc.Spawner // nil until a spawn found the shim
 
 	cgroups *sandbox.Parent // where task cgroups go and how limits are enforced
 
@@ -75,21 +74,29 @@ func (r *Runner) Name() string { return r.name }
 // Metrics is the runner's metrics registry.
 func (r *Runner) Metrics() *metrics.Registry { return r.metrics }
 
-// spawnerFor finds the shim once; a missing shim is reported at spawn, where
-// the caller can act on it, rather than making every runner unusable.
+// spawnerFor finds the shim; a missing shim is reported at spawn, where the
+// caller can act on it, rather than making every runner unusable. Only a
+// shim found is kept: once the host installs or fixes it, the next spawn
+// works without a new runner.
 func (r *Runner) spawnerFor() (*proc.Spawner, error) {
-	r.spawnerOnce.Do(func() {
-		path := r.cfg.ShimPath
-		if path == "" {
-			path = r.opts.ShimPath
-		}
-		if path == "" {
-			r.spawnerErr = &proc.SpawnError{Step: "shim", Err: errors.New("no exec shim configured (set shimPath or SOLTI_EXEC_SHIM)")}
-			return
-		}
-		r.spawner, r.spawnerErr = proc.NewSpawner(path)
-	})
-	return r.spawner, r.spawnerErr
+	r.spawnerMu.Lock()
+	defer r.spawnerMu.Unlock()
+	if r.spawner != nil {
+		return r.spawner, nil
+	}
+	path := r.cfg.ShimPath
+	if path == "" {
+		path = r.opts.ShimPath
+	}
+	if path == "" {
+		return nil, &proc.SpawnError{Step: "shim", Err: errors.New("no exec shim configured (set shimPath or SOLTI_EXEC_SHIM)")}
+	}
+	sp, err := proc.NewSpawner(path)
+	if err != nil {
+		return nil, err
+	}
+	r.spawner = sp
+	return sp, nil
 }
 
 // Close cancels and frees every task of the runner, then removes the cgroup
