@@ -107,6 +107,22 @@ static inline int hold_script_dirs(void) {
     return n;
 }
 
+/*
+ * Points TMPDIR at a new private directory (the library reads TMPDIR from the
+ * host environment when it writes a script file), so that script directories
+ * of tests running beside this one do not count.  dir must hold 64 bytes.
+ */
+static inline void hold_private_tmpdir(char *dir, const char *name) {
+    snprintf(dir, 64, "/tmp/solti-%s-XXXXXX", name);
+    if (mkdtemp(dir) == NULL) FAIL("mkdtemp %s: %s", dir, strerror(errno));
+    if (setenv("TMPDIR", dir, 1) != 0) FAIL("setenv TMPDIR: %s", strerror(errno));
+}
+
+/* Removes the private TMPDIR, which must be empty by now. */
+static inline void hold_private_tmpdir_done(const char *dir) {
+    if (rmdir(dir) != 0) FAIL("rmdir %s: %s (a script directory was left)", dir, strerror(errno));
+}
+
 /* Counts directories whose name starts with prefix under dir, depth-first,
    at most depth levels down. */
 static inline int hold_walk_cgroups(const char *dir, const char *prefix, int depth) {

@@ -331,17 +331,14 @@ static void test_thread_churn_does_not_leak(void) {
 }
 
 int main(void) {
-    /* A private TMPDIR (read by the library at build time), so that script
-       directories of tests running beside this one do not count. */
-    char tmp[] = "/tmp/solti-concurrency-XXXXXX";
-    CHECK(mkdtemp(tmp) != NULL);
-    CHECK(setenv("TMPDIR", tmp, 1) == 0);
+    char tmp[64];
+    hold_private_tmpdir(tmp, "concurrency");
     runner = test_runner("concurrency", NULL);
     test_thread_churn_does_not_leak();
     test_fd_racing_free();
     test_sixteen_threads_at_random();
     CHECK_OK(solti_runner_free(runner));
-    CHECK_MSG(rmdir(tmp) == 0, "rmdir %s: %s (a script directory was left)", tmp, strerror(errno));
+    hold_private_tmpdir_done(tmp);
     printf("test_concurrency: ok\n");
     return 0;
 }
