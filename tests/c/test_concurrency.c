@@ -334,6 +334,7 @@ int main(void) {
     char tmp[64];
     hold_private_tmpdir(tmp, "concurrency");
     runner = test_runner("concurrency", NULL);
+    CHECK_ERR(solti_debug_stats(NULL), SOLTI_EINVAL, "stats_out");
     test_thread_churn_does_not_leak();
     test_fd_racing_free();
     test_sixteen_threads_at_random();
