@@ -186,17 +186,17 @@ class Reader:
 
     # ---- decoding --------------------------------------------------------------
 
-    def _layout(self, count: int) -> tuple[list[int], list[int], list[int] | None, bool]:
+    def _layout(self, count: int) -> tuple[list[int] | None, list[int], list[int] | None, bool]:
         """kinds, lens, each event's byte offset in the buffer, and whether
         the bytes are packed in event order from the buffer's start (what
-        the library does, and what the bulk decoding needs).  offsets is None
-        when every event is a packed line, the common case, which needs none."""
-        kinds = self._u32[_KIND : count * _W32 : _W32].tolist()
+        the library does, and what the bulk decoding needs).  In the common
+        case, every event a line and packed, kinds and offsets are None."""
         lens = self._u64[_LEN : count * _W64 : _W64].tolist()
+        kinds = self._u32[_KIND : count * _W32 : _W32].tolist()
         packed = self._packed(count, lens)
+        if packed and kinds.count(_LINE) == count:
+            return None, lens, None, True
         if packed:
-            if kinds.count(_LINE) == count:
-                return kinds, lens, None, True
             offsets = [0]
             offsets += accumulate(lens)
             return kinds, lens, offsets, True
@@ -234,13 +234,12 @@ class Reader:
         return str(self._bview[offset : offset + length], "utf-8", "replace") if length else ""
 
     @staticmethod
-    def _runs(kinds: list[int]) -> Iterator[tuple[int, int]]:
+    def _runs(kinds: list[int] | None, count: int) -> Iterator[tuple[int, int]]:
         """Splits the batch into runs: (start, stop) of consecutive line
-        events, and (i, -1) for each other event."""
-        count = len(kinds)
+        events, and (i, -1) for each other event.  kinds None: all lines."""
         if not count:
             return
-        if kinds.count(_LINE) == count:
+        if kinds is None or kinds.count(_LINE) == count:
             yield 0, count
             return
         start = 0
@@ -305,7 +304,7 @@ class Reader:
         hold their own copies of the columns, so they may be consumed later."""
         kinds, lens, offsets, packed = self._layout(count)
         parts: list[Iterable[Event]] = []
-        for start, stop in self._runs(kinds):
+        for start, stop in self._runs(kinds, count):
             if stop < 0:
                 ev = self._event(start, lens, offsets, packed)
                 if isinstance(ev, Lagged):
@@ -327,23 +326,24 @@ class Reader:
         kinds, lens, offsets, packed = self._layout(count)
         parts: list[Iterable[Any]] = []
         u32 = self._u32
-        for start, stop in self._runs(kinds):
+        for start, stop in self._runs(kinds, count):
             if stop < 0:
+                assert kinds is not None
                 if kinds[start] == _LAGGED:
                     missed = self._i64[start * _W64 + _VALUE]
                     self.missed += missed
                     on_lag(missed)
                 continue
             texts = self._texts(start, stop, lens, offsets, packed)
-            if texts_only or stream is not None:
-                wanted = int(stream)  # type: ignore[arg-type]
+            selected = None
+            if stream is not None:
+                wanted = int(stream)
                 streams = u32[start * _W32 + _STREAM : stop * _W32 : _W32].tolist()
                 same = streams.count(wanted)
                 if same == 0:
                     continue
-                selected = None if same == stop - start else [s == wanted for s in streams]
-            else:
-                selected = None
+                if same != stop - start:
+                    selected = [s == wanted for s in streams]
             items: Iterable[Any] = texts if texts_only else self._line_objects(start, stop, texts)
             parts.append(items if selected is None else compress(items, selected))
         if len(parts) == 1:

@@ -38,7 +38,7 @@ def test_aevents(runner: se.Runner) -> None:
     ]
 
 
-TICKER = "for i in $(seq 1 15); do echo {name}$i; sleep 0.03; done"
+TICKER = "for i in $(seq 1 20); do echo {name}$i; sleep 0.04; done"
 
 
 def test_two_tasks_stream_concurrently_without_threads(runner: se.Runner, record_property) -> None:
@@ -67,8 +67,8 @@ def test_two_tasks_stream_concurrently_without_threads(runner: se.Runner, record
         return got_a, got_b, py_before, os_before
 
     got_a, got_b, py_before, os_before = run(main())
-    assert got_a == [f"a{i}" for i in range(1, 16)]
-    assert got_b == [f"b{i}" for i in range(1, 16)]
+    assert got_a == [f"a{i}" for i in range(1, 21)]
+    assert got_b == [f"b{i}" for i in range(1, 21)]
     # Concurrent, not one after the other: lines of b came before a ended.
     last_a = max(t for name, _, t in arrivals if name == "a")
     first_b = min(t for name, _, t in arrivals if name == "b")
