@@ -146,10 +146,8 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 	}
 	openFDs.Add(1) // the pidfd
 
-	status := pipes.file(&pipes.statusR, "status")
-	fatal, warnings, rerr := readStatus(status, pidfd)
-	status.Close()
-	openFDs.Add(-1)
+	fatal, warnings, rerr := readStatus(pipes.statusR, pidfd)
+	closeFD(&pipes.statusR)
 	if fatal != nil || rerr != nil {
 		if rerr != nil {
 			unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)

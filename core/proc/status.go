@@ -3,9 +3,7 @@ package proc
 import (
 	"encoding/binary"
 	"errors"
-	"io"
 	"os"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -82,65 +80,69 @@ func (r statusRecord) toError(p *Plan, shimArgv []string) *SpawnError {
 	return e
 }
 
-// How often readStatus looks at the pidfd while the status pipe stays open.
-// The pipe normally reaches EOF within microseconds; it stays open longer only
-// when the shim is slow or a host thread forked without exec while the pipe's
-// write end was open (that copy then holds it). Once the child has exited the
-// answer is final whatever the pipe says.
-const statusPollInterval = 50 * time.Millisecond
-
 // readStatus waits for the shim's verdict on the caller's goroutine: EOF after
 // zero or more warnings means the target was exec'd; a fatal record means the
 // spawn failed at that step. A fatal record is final as soon as it is read.
-func readStatus(status *os.File, pidfd int) (fatal *statusRecord, warnings []statusRecord, err error) {
+//
+// It blocks in poll(2) on the status pipe and the pidfd together, outside Go's
+// poller: the wait lasts a few hundred microseconds, and a plain blocking
+// system call wakes the caller as soon as the shim execs, where the poller
+// would register the pipe, arm a deadline timer and route the wake-up through
+// the scheduler. The pidfd covers a status pipe that stays open after the
+// child is gone (a host thread forked without exec while the pipe's write end
+// was open, and that copy holds it): once the child has exited, what the pipe
+// holds is final. statusFd is non-blocking; the caller closes it.
+func readStatus(statusFd, pidfd int) (fatal *statusRecord, warnings []statusRecord, err error) {
 	var buf [recordSize * maxRecords]byte
 	n, parsed := 0, 0
-	exited := false
+	fds := []unix.PollFd{{Fd: int32(statusFd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
 	for {
-		if n == len(buf) {
-			return nil, nil, errors.New("too many status records")
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return nil, nil, &os.SyscallError{Syscall: "poll", Err: err}
 		}
-		if !exited {
-			if err := status.SetReadDeadline(time.Now().Add(statusPollInterval)); err != nil {
-				return nil, nil, err
+		exited := fds[1].Revents != 0
+		// Read all there is: records, then EOF or EAGAIN.
+		for {
+			if n == len(buf) {
+				return nil, nil, errors.New("too many status records")
 			}
-		}
-		m, rerr := status.Read(buf[n:])
-		n += m
-		for ; parsed+recordSize <= n; parsed += recordSize {
-			r := decodeRecord(buf[parsed:])
-			switch r.magic {
-			case magicFatal:
-				return &r, warnings, nil
-			case magicWarning:
-				warnings = append(warnings, r)
-			default:
-				return nil, nil, errors.New("bad status record")
+			m, rerr := unix.Read(statusFd, buf[n:])
+			if rerr == unix.EINTR {
+				continue
 			}
-		}
-		switch {
-		case rerr == nil:
-		case errors.Is(rerr, io.EOF):
-			if n%recordSize != 0 {
-				return nil, nil, errors.New("short status record")
-			}
-			return nil, warnings, nil
-		case errors.Is(rerr, os.ErrDeadlineExceeded):
-			if exited {
-				// Exited and nothing more to read: the child is gone without a
-				// fatal record (killed before or after its exec).
-				return nil, warnings, nil
-			}
-			exited = pidfdExited(pidfd)
-			if exited {
-				// Read once more, without waiting, to collect anything
-				// written just before the exit.
-				if err := status.SetReadDeadline(time.Now()); err != nil {
-					return nil, nil, err
+			if m > 0 {
+				n += m
+				for ; parsed+recordSize <= n; parsed += recordSize {
+					r := decodeRecord(buf[parsed:])
+					switch r.magic {
+					case magicFatal:
+						return &r, warnings, nil
+					case magicWarning:
+						warnings = append(warnings, r)
+					default:
+						return nil, nil, errors.New("bad status record")
+					}
 				}
+				continue
 			}
-		default:
-			return nil, nil, rerr
+			switch {
+			case m == 0 && rerr == nil: // EOF: the target was exec'd
+				if n%recordSize != 0 {
+					return nil, nil, errors.New("short status record")
+				}
+				return nil, warnings, nil
+			case rerr == unix.EAGAIN && exited:
+				// Exited and nothing more to read: the child is gone without
+				// a fatal record (killed before or after its exec).
+				return nil, warnings, nil
+			case rerr == unix.EAGAIN:
+			default:
+				return nil, nil, &os.SyscallError{Syscall: "read", Err: rerr}
+			}
+			break
 		}
 	}
 }
