@@ -12,7 +12,8 @@ would cost microseconds per line, so a batch is decoded in bulk:
   joined with newlines, decoded once and split again (a line never holds a
   newline: the engine splits on them), so each line costs a handful of
   C-level operations and no Python bytecode;
-* the per-line objects are built with ``map``/``zip`` over those columns.
+* the per-line objects are built with ``map``/``zip`` over those columns,
+  lazily, as the consumer takes them.
 
 Lifecycle events (started, finished, lagged, warning) are few and decoded
 one by one.
@@ -68,6 +69,7 @@ for _name, _word, _size in (
 ):
     if getattr(n.solti_event_t, _name).offset != _word * _size:  # pragma: no cover
         raise ImportError(f"solti_event_t layout unexpected at field {_name}")
+del _name, _word, _size
 
 _LINE = n.SOLTI_EVENT_LINE
 _STARTED = n.SOLTI_EVENT_STARTED
@@ -99,6 +101,9 @@ class OutputLagged(UserWarning):
         )
         self.missed = missed
         self.task_id = task_id
+
+    def __reduce__(self):  # picklable despite the custom __init__
+        return (type(self), (self.missed, self.task_id))
 
 
 class Reader:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import threading
 import warnings
 
@@ -132,6 +133,8 @@ def test_lagged_in_lines(small_ring: se.Runner) -> None:
         with pytest.raises(se.OutputLagged) as info:
             list(task.stdout_lines(on_lag="raise"))
         assert info.value.missed > 0 and task.id in str(info.value)
+        copy = pickle.loads(pickle.dumps(info.value))
+        assert (copy.missed, copy.task_id) == (info.value.missed, task.id)
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert list(task.stdout_lines(on_lag="ignore"))[-1] == "5000"
