@@ -69,14 +69,14 @@ class Task:
         return self._handle
 
     def _read_id(self) -> str:
-        dll = self._lib.dll
-        buf = ctypes.create_string_buffer(128)
-        rc = dll.solti_task_id(self._handle, buf, len(buf))
-        if rc == n.SOLTI_ERANGE:
-            size = dll.solti_task_id(self._handle, None, 0)
-            buf = ctypes.create_string_buffer(size + 1)
-            dll.solti_task_id(self._handle, buf, len(buf))
-        return buf.value.decode("utf-8", "replace")
+        # Run ids are at most 64 + 64 + 20 digits and two dashes; the loop
+        # only guards against a longer format.
+        size = 256
+        while True:
+            buf = ctypes.create_string_buffer(size)
+            if self._lib.dll.solti_task_id(self._handle, buf, size) != n.SOLTI_ERANGE:
+                return buf.value.decode("utf-8", "replace")
+            size *= 4
 
     @property
     def id(self) -> str:

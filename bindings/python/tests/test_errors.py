@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import pickle
 import signal
 
@@ -265,3 +266,17 @@ def test_child_lost_when_the_host_ignores_sigchld(runner: se.Runner) -> None:
 def test_internal_error_class(lib: n.Library) -> None:
     err = lib.error(n.SOLTI_EINTERNAL, "solti_x")
     assert isinstance(err, se.InternalError) and err.strerror == "internal error"
+
+
+def test_buffer_too_small_for_id_and_metrics(lib: n.Library, runner: se.Runner) -> None:
+    with runner.task(se.Command("true"), timeout=TASK_TIMEOUT) as task:
+        small = ctypes.create_string_buffer(4)
+        rc = lib.dll.solti_task_id(task.handle, small, 4)
+        assert rc == n.SOLTI_ERANGE
+        err = lib.error(rc, "solti_task_id")
+        assert isinstance(err, se.BufferTooSmall) and str(len(task.id) + 1) in err.message
+        size = ctypes.c_size_t()
+        rc = lib.dll.solti_runner_metrics(runner.handle, n.SOLTI_METRICS_JSON, None, 0, ctypes.byref(size))
+        assert rc == n.SOLTI_ERANGE and size.value > 0
+        assert isinstance(lib.error(rc, "solti_runner_metrics"), se.BufferTooSmall)
+        assert len(json.dumps(runner.metrics())) > 0

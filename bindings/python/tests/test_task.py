@@ -277,3 +277,8 @@ def test_close_wakes_a_reader_in_another_thread(runner: se.Runner) -> None:
     reader.join(10)
     assert not reader.is_alive()
     assert outcome and (outcome[0] == [] or isinstance(outcome[0], se.BadHandle))
+
+
+def test_long_run_id(lib) -> None:
+    with se.Runner("r" * 64) as runner, runner.task(se.Command("true"), slot="s" * 64) as task:
+        assert task.id.startswith("r" * 64 + "-" + "s" * 64 + "-") and len(task.id) > 128
