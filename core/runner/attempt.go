@@ -23,6 +23,23 @@ const forcedDrain = 200 * time.Millisecond
 // attempt runs one attempt to its end and reports it. first says whether the
 // Spawn call is waiting for this attempt's start.
 func (t *Task) attempt(rn *run, first bool) *ExitReport {
+	return t.supervise(rn, t.launch(rn, first))
+}
+
+// launched is an attempt that was just started: its report so far, its
+// cgroup and its process. proc is nil when it could not start, and rep is
+// then final.
+type launched struct {
+	rep  *ExitReport
+	cg   *sandbox.CgroupSet
+	proc *proc.Process
+}
+
+// launch starts one attempt, up to its STARTED event. Spawn runs it on the
+// caller's goroutine for the first attempt of a run, so the call returns as
+// soon as the child runs, without waiting for the run's goroutine to be
+// scheduled and then for the caller's to be woken.
+func (t *Task) launch(rn *run, first bool) launched {
 	m := t.runner.metrics
 	m.TaskStarted()
 	rep := &ExitReport{ExitCode: -1, OOMKills: -1, MemoryPeakBytes: -1, CPUUsageUs: -1, Started: time.Now()}
@@ -31,24 +48,34 @@ func (t *Task) attempt(rn *run, first bool) *ExitReport {
 	// it before its first instruction.
 	cg, err := t.runner.cgroups.Prepare(t.cgroupName)
 	if err != nil {
-		return t.fatal(rn, rep, err, first)
+		return launched{rep: t.fatal(rn, rep, err, first)}
 	}
 	t.reportUnapplied(rep, cg)
 	p, err := t.start(cg)
 	if err != nil {
 		cg.Remove()
-		return t.fatal(rn, rep, err, first)
+		return launched{rep: t.fatal(rn, rep, err, first)}
 	}
 	rep.Attempt = t.nextAttempt()
 	rn.setProc(p)
-	defer func() {
-		rn.setProc(nil)
-		p.Close()
-	}()
 	t.ring.AppendControl(output.Event{Kind: output.KindStarted, Attempt: rep.Attempt, TsMs: nowMs(), Value: int64(p.Pid)})
 	if first {
 		rn.firstErr <- nil
 	}
+	return launched{rep: rep, cg: cg, proc: p}
+}
+
+// supervise follows a launched attempt to its end: timeout, cancel, drain,
+// reap, cgroup clean-up, and reports it.
+func (t *Task) supervise(rn *run, l launched) *ExitReport {
+	rep, cg, p := l.rep, l.cg, l.proc
+	if p == nil {
+		return rep
+	}
+	defer func() {
+		rn.setProc(nil)
+		p.Close()
+	}()
 
 	stop := make(chan struct{}) // discards unread output in block mode once the attempt is being killed
 	var blocked atomic.Int32    // readers waiting for room in a "block" ring
@@ -97,7 +124,7 @@ func (t *Task) attempt(rn *run, first bool) *ExitReport {
 		Kind: output.KindFinished, Attempt: rep.Attempt, TsMs: rep.Finished.UnixMilli(),
 		Value: int64(rep.Outcome), ExitCode: rep.ExitCode, Signal: rep.Signal,
 	})
-	m.TaskCompleted(rep.Outcome.String(), rep.Duration())
+	t.runner.metrics.TaskCompleted(rep.Outcome.String(), rep.Duration())
 	return rep
 }
 
@@ -206,21 +233,22 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b 
 // when both have ended.
 func (t *Task) startReaders(p *proc.Process, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32) <-chan struct{} {
 	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go t.pump(p.Stdout, output.Stdout, attempt, stop, blocked, &wg)
-	go t.pump(p.Stderr, output.Stderr, attempt, stop, blocked, &wg)
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
+	var left atomic.Int32
+	left.Store(2)
+	end := func() {
+		if left.Add(-1) == 0 {
+			close(done)
+		}
+	}
+	go t.pump(p.Stdout, output.Stdout, attempt, stop, blocked, end)
+	go t.pump(p.Stderr, output.Stderr, attempt, stop, blocked, end)
 	return done
 }
 
 // pump frames one pipe into line events. All lines of one read share a
 // timestamp: one clock read per chunk, not per line.
-func (t *Task) pump(f *os.File, stream output.Stream, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32, wg *sync.WaitGroup) {
-	defer wg.Done()
+func (t *Task) pump(f *os.File, stream output.Stream, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32, end func()) {
+	defer end()
 	var waiting *atomic.Int32 // only a "block" ring makes a reader wait
 	if t.blockOutput {
 		waiting = blocked

@@ -70,15 +70,22 @@ func (rn *run) killGrace() time.Duration {
 
 // loop runs attempts until the restart policy says stop or the run is
 // canceled, sleeping the backoff between them (a cancel cuts the sleep).
-func (t *Task) loop(rn *run) {
+//
+// first is the run's first attempt when Spawn launched it already, else nil.
+func (t *Task) loop(rn *run, first *launched) {
 	defer func() {
 		t.runEnded(rn)
 		close(rn.ended)
 	}()
 	bo := supervise.NewBackoff(t.spec.Backoff, t.randFloat)
 	var failures uint32
-	for first := true; ; first = false {
-		rep := t.attempt(rn, first)
+	for n := 0; ; n++ {
+		var rep *ExitReport
+		if n == 0 && first != nil {
+			rep = t.supervise(rn, *first)
+		} else {
+			rep = t.attempt(rn, n == 0)
+		}
 		t.record(rep)
 		end := endOf(rep.Outcome)
 		if end == supervise.EndSuccess {

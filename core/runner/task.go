@@ -103,10 +103,13 @@ func (t *Task) Spawn() error {
 	}
 	rn := t.startRunLocked()
 	t.mu.Unlock()
+	first := t.launch(rn, true)
+	go t.loop(rn, &first)
 	return <-rn.firstErr
 }
 
-// startRunLocked begins a run in its own goroutine; t.mu is held.
+// startRunLocked registers a new run, whose loop the caller starts; t.mu is
+// held.
 func (t *Task) startRunLocked() *run {
 	rn := newRun()
 	t.run = rn
@@ -115,7 +118,6 @@ func (t *Task) startRunLocked() *run {
 		t.done = make(chan struct{})
 	}
 	t.ring.Reopen()
-	go t.loop(rn)
 	return rn
 }
 
@@ -128,7 +130,7 @@ func (t *Task) runEnded(rn *run) {
 	}
 	if t.queued && !t.closed {
 		t.queued = false
-		t.startRunLocked()
+		go t.loop(t.startRunLocked(), nil)
 		return
 	}
 	t.queued = false
