@@ -1,6 +1,7 @@
 package output
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 func TestAppendBatch(t *testing.T) {
@@ -105,5 +107,70 @@ func TestLineWriter(t *testing.T) {
 		evs, _, err = r.Poll(cursor, 10, 1<<20, 0, nil)
 		require.NoError(t, err)
 		assert.Equal(t, "b", string(evs[0].Data))
+	})
+}
+
+func TestLineWriterReadPipe(t *testing.T) {
+	newPipe := func(t *testing.T) (*os.File, *os.File) {
+		var fds [2]int
+		require.NoError(t, unix.Pipe2(fds[:], unix.O_CLOEXEC|unix.O_NONBLOCK))
+		r, w := os.NewFile(uintptr(fds[0]), "r"), os.NewFile(uintptr(fds[1]), "w")
+		t.Cleanup(func() { r.Close(); w.Close() })
+		return r, w
+	}
+	t.Run("until EOF", func(t *testing.T) {
+		pr, pw := newPipe(t)
+		ring := NewRing(RingConfig{})
+		w := NewLineWriter(ring, FrameConfig{}, 1, Stdout, nil, nil)
+		done := make(chan error)
+		go func() { done <- w.ReadPipe(pr) }()
+		pw.Write([]byte("one\ntw"))
+		time.Sleep(10 * time.Millisecond)
+		pw.Write([]byte("o\nthree"))
+		pw.Close()
+		require.NoError(t, <-done)
+		w.Close(1)
+		got, _ := pollAll(t, ring, 0)
+		var texts []string
+		for _, ev := range got {
+			texts = append(texts, string(ev.Data))
+		}
+		assert.Equal(t, []string{"one", "two", "three"}, texts)
+	})
+	t.Run("a read deadline ends a quiet pipe", func(t *testing.T) {
+		pr, _ := newPipe(t)
+		w := NewLineWriter(NewRing(RingConfig{}), FrameConfig{}, 1, Stdout, nil, nil)
+		done := make(chan error)
+		go func() { done <- w.ReadPipe(pr) }()
+		time.Sleep(10 * time.Millisecond)
+		pr.SetReadDeadline(time.Now())
+		assert.ErrorIs(t, <-done, os.ErrDeadlineExceeded)
+	})
+	t.Run("a read deadline ends a flooded pipe", func(t *testing.T) {
+		pr, pw := newPipe(t)
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			line := []byte(strings.Repeat("x", 99) + "\n")
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					pw.Write(line)
+				}
+			}
+		}()
+		w := NewLineWriter(NewRing(RingConfig{}), FrameConfig{}, 1, Stdout, nil, nil)
+		done := make(chan error)
+		go func() { done <- w.ReadPipe(pr) }()
+		time.Sleep(20 * time.Millisecond)
+		pr.SetReadDeadline(time.Now())
+		select {
+		case err := <-done:
+			assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+		case <-time.After(5 * time.Second):
+			t.Fatal("ReadPipe did not see the deadline while the pipe had data")
+		}
 	})
 }

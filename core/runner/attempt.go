@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -227,8 +226,6 @@ func (t *Task) drain(p *proc.Process, cg *sandbox.CgroupSet, readersDone <-chan 
 	<-readersDone
 }
 
-var readBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
-
 // startReaders streams both pipes into the ring and returns a channel closed
 // when both have ended.
 func (t *Task) startReaders(p *proc.Process, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32) <-chan struct{} {
@@ -245,8 +242,9 @@ func (t *Task) startReaders(p *proc.Process, attempt uint32, stop <-chan struct{
 	return done
 }
 
-// pump frames one pipe into line events. All lines of one read share a
-// timestamp: one clock read per chunk, not per line.
+// pump frames one pipe into line events until EOF, or until drain cuts it
+// with a read deadline. All lines of one read share a timestamp: one clock
+// read per chunk, not per line.
 func (t *Task) pump(f *os.File, stream output.Stream, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32, end func()) {
 	defer end()
 	var waiting *atomic.Int32 // only a "block" ring makes a reader wait
@@ -254,18 +252,7 @@ func (t *Task) pump(f *os.File, stream output.Stream, attempt uint32, stop <-cha
 		waiting = blocked
 	}
 	w := output.NewLineWriter(t.ring, t.frame, attempt, stream, stop, waiting)
-	bp := readBufs.Get().(*[]byte)
-	defer readBufs.Put(bp)
-	buf := *bp
-	for {
-		n, err := f.Read(buf)
-		if n > 0 {
-			w.Write(buf[:n], nowMs())
-		}
-		if err != nil {
-			break
-		}
-	}
+	w.ReadPipe(f)
 	w.Close(nowMs())
 }
 
