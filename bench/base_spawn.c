@@ -98,17 +98,21 @@ int main(int argc, char **argv) {
 
     run_batch(threads > 1 ? 64 : 20, threads); /* warm-up */
     bench_chunks_t chunks = {0};
+    double cpu0 = bench_cpu();
     for (long done = 0; done < n;) {
         long k = n - done < chunk ? n - done : chunk;
         bench_chunk_add(&chunks, run_batch(k, threads), k);
         done += k;
     }
+    double cpu_us = (bench_cpu() - cpu0) / (double)n * 1e6;
     double median = bench_median(&chunks);
     if (threads <= 1)
-        bench_result(name, median * 1e6, "us/run", ", \"best\": %.6g, \"n\": %ld, \"heap_mib\": %ld",
-                     chunks.per_op[0] * 1e6, n, heap);
+        bench_result(name, median * 1e6, "us/run",
+                     ", \"best\": %.6g, \"cpu_us\": %.6g, \"n\": %ld, \"heap_mib\": %ld",
+                     chunks.per_op[0] * 1e6, cpu_us, n, heap);
     else /* rates: the best chunk is the one with the least time per run */
-        bench_result(name, 1 / median, "runs/s", ", \"best\": %.6g, \"n\": %ld, \"threads\": %ld",
-                     1 / chunks.per_op[0], n, threads);
+        bench_result(name, 1 / median, "runs/s",
+                     ", \"best\": %.6g, \"cpu_us\": %.6g, \"n\": %ld, \"threads\": %ld",
+                     1 / chunks.per_op[0], cpu_us, n, threads);
     return 0;
 }

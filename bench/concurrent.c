@@ -47,14 +47,17 @@ int main(int argc, char **argv) {
 
     run_batch(64, threads); /* warm-up */
     bench_chunks_t chunks = {0};
+    double cpu0 = bench_cpu();
     for (long done = 0; done < n;) {
         long k = n - done < chunk ? n - done : chunk;
         bench_chunk_add(&chunks, run_batch(k, threads), k);
         done += k;
     }
+    double cpu_us = (bench_cpu() - cpu0) / (double)n * 1e6;
     CALL(solti_runner_free(runner));
     double median = bench_median(&chunks);
-    bench_result(name, 1 / median, "tasks/s", ", \"best\": %.6g, \"n\": %ld, \"threads\": %ld",
-                 1 / chunks.per_op[0], n, threads);
+    bench_result(name, 1 / median, "tasks/s",
+                 ", \"best\": %.6g, \"cpu_us\": %.6g, \"n\": %ld, \"threads\": %ld",
+                 1 / chunks.per_op[0], cpu_us, n, threads);
     return 0;
 }

@@ -45,6 +45,7 @@ int main(int argc, char **argv) {
 
     for (int i = 0; i < 20; i++) run_once(); /* warm-up */
     bench_chunks_t chunks = {0};
+    double cpu0 = bench_cpu();
     for (long done = 0; done < n;) {
         long k = n - done < chunk ? n - done : chunk;
         double t0 = bench_now();
@@ -52,11 +53,12 @@ int main(int argc, char **argv) {
         bench_chunk_add(&chunks, bench_now() - t0, k);
         done += k;
     }
+    double cpu = bench_cpu() - cpu0;
     if (task != 0) CALL(solti_task_free(task));
     CALL(solti_runner_free(runner));
     double median = bench_median(&chunks);
     bench_result(name, median * 1e6, "us/run",
-                 ", \"best\": %.6g, \"n\": %ld, \"heap_mib\": %ld, \"rss_kib\": %ld",
-                 chunks.per_op[0] * 1e6, n, heap, bench_rss_kib());
+                 ", \"best\": %.6g, \"cpu_us\": %.6g, \"n\": %ld, \"heap_mib\": %ld, \"rss_kib\": %ld",
+                 chunks.per_op[0] * 1e6, cpu / (double)n * 1e6, n, heap, bench_rss_kib());
     return 0;
 }
