@@ -76,15 +76,10 @@ static void *worker(void *arg) {
 static double run_batch(long k, long threads) {
     atomic_store(&remaining, k);
     double t0 = bench_now();
-    if (threads <= 1) {
+    if (threads <= 1)
         worker(NULL);
-    } else {
-        pthread_t tids[256];
-        if (threads > 256) bench_die("at most 256 threads");
-        for (long i = 0; i < threads; i++)
-            if (pthread_create(&tids[i], NULL, worker, NULL) != 0) bench_die("pthread_create");
-        for (long i = 0; i < threads; i++) pthread_join(tids[i], NULL);
-    }
+    else
+        bench_run_threads(threads, worker);
     return bench_now() - t0;
 }
 

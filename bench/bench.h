@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,15 @@ static inline void bench_die(const char *fmt, ...) {
     fputc('\n', stderr);
     va_end(ap);
     exit(2);
+}
+
+/* Runs worker on `threads` threads (1..256) at once and joins them all. */
+static inline void bench_run_threads(long threads, void *(*worker)(void *)) {
+    pthread_t tids[256];
+    if (threads < 1 || threads > 256) bench_die("--threads must be 1..256");
+    for (long i = 0; i < threads; i++)
+        if (pthread_create(&tids[i], NULL, worker, NULL) != 0) bench_die("pthread_create");
+    for (long i = 0; i < threads; i++) pthread_join(tids[i], NULL);
 }
 
 /* CPU time (user + system) of this process and its reaped children, in

@@ -25,12 +25,9 @@ static void *worker(void *arg) {
 }
 
 static double run_batch(long k, long threads) {
-    pthread_t tids[256];
     atomic_store(&remaining, k);
     double t0 = bench_now();
-    for (long i = 0; i < threads; i++)
-        if (pthread_create(&tids[i], NULL, worker, NULL) != 0) bench_die("pthread_create");
-    for (long i = 0; i < threads; i++) pthread_join(tids[i], NULL);
+    bench_run_threads(threads, worker);
     return bench_now() - t0;
 }
 
