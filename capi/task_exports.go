@@ -127,6 +127,8 @@ func fillExit(out *C.solti_exit_t, r *runner.ExitReport) {
 	out.system_us = C.int64_t(r.SystemUs)
 	out.max_rss_kb = C.int64_t(r.MaxRSSKb)
 	out.oom_kills = C.int64_t(r.OOMKills)
+	out.memory_peak_bytes = C.int64_t(r.MemoryPeakBytes)
+	out.cgroup_cpu_us = C.int64_t(r.CPUUsageUs)
 	reason := unsafe.Slice((*byte)(unsafe.Pointer(&out.reason[0])), len(out.reason))
 	n := copy(reason[:len(reason)-1], r.Reason)
 	reason[n] = 0

@@ -164,6 +164,9 @@ typedef struct solti_exit {
     int64_t system_us;   /* rusage: system CPU, microseconds */
     int64_t max_rss_kb;  /* rusage: max resident set, KiB */
     int64_t oom_kills;   /* cgroup OOM kills; -1 without memory accounting */
+    int64_t memory_peak_bytes; /* cgroup memory peak of the whole tree; -1 when unknown */
+    int64_t cgroup_cpu_us;     /* cgroup CPU time (user + system) of every process of
+                                  the task, descendants included; -1 when unknown */
     char reason[256];    /* NUL-terminated, e.g. "process exited with non-zero code: 3";
                             empty on plain success */
 } solti_exit_t;

@@ -44,6 +44,10 @@ int main(void) {
     CHECK_OUTCOME(ex, SOLTI_OUTCOME_SUCCESS);
     CHECK_LINES(&evs, SOLTI_STDOUT, "survived");
     CHECK_EQ_INT(ex.oom_kills, 0);
+    /* The peak is the tree's, from the cgroup: 16 MiB touched, under 64 MiB. */
+    CHECK_MSG(ex.memory_peak_bytes >= 16 * 1024 * 1024 && ex.memory_peak_bytes <= 67108864,
+              "memory_peak_bytes %" PRId64 " for 16 MiB touched under a 64 MiB limit", ex.memory_peak_bytes);
+    CHECK_MSG(ex.cgroup_cpu_us >= 0, "cgroup_cpu_us %" PRId64 " with cpuacct or cpu.stat", ex.cgroup_cpu_us);
     test_events_free(&evs);
 
     CHECK_OK(solti_runner_free(r));

@@ -630,8 +630,10 @@ static void print_report(const solti_exit_t *ex) {
     sb_printf(&s, ", \"startedMs\": %" PRId64 ", \"finishedMs\": %" PRId64 ", \"durationMs\": %" PRId64,
               ex->started_ms, ex->finished_ms, duration);
     sb_printf(&s, ", \"userUs\": %" PRId64 ", \"systemUs\": %" PRId64 ", \"maxRssKb\": %" PRId64
-                  ", \"oomKills\": %" PRId64 ", \"reason\": ",
-              ex->user_us, ex->system_us, ex->max_rss_kb, ex->oom_kills);
+                  ", \"oomKills\": %" PRId64 ", \"memoryPeakBytes\": %" PRId64
+                  ", \"cgroupCpuUs\": %" PRId64 ", \"reason\": ",
+              ex->user_us, ex->system_us, ex->max_rss_kb, ex->oom_kills, ex->memory_peak_bytes,
+              ex->cgroup_cpu_us);
     sb_json_n(&s, ex->reason, strnlen(ex->reason, sizeof ex->reason));
     sb_cat(&s, "}\n");
     fputs(s.p, stdout);

@@ -151,6 +151,8 @@ class solti_exit_t(ctypes.Structure):
         ("system_us", ctypes.c_int64),
         ("max_rss_kb", ctypes.c_int64),
         ("oom_kills", ctypes.c_int64),
+        ("memory_peak_bytes", ctypes.c_int64),
+        ("cgroup_cpu_us", ctypes.c_int64),
         ("reason", ctypes.c_char * 256),
     ]
 

@@ -157,6 +157,8 @@ def report_json(report: ExitReport) -> str:
             "systemUs": report.system_us,
             "maxRssKb": report.max_rss_kb,
             "oomKills": -1 if report.oom_kills is None else report.oom_kills,
+            "memoryPeakBytes": -1 if report.memory_peak_bytes is None else report.memory_peak_bytes,
+            "cgroupCpuUs": -1 if report.cgroup_cpu_us is None else report.cgroup_cpu_us,
             "reason": report.reason,
         }
     )

@@ -209,6 +209,10 @@ class ExitReport:
     """rusage: maximum resident set, KiB."""
     oom_kills: int | None
     """cgroup OOM kills; None without memory accounting (no cgroup)."""
+    memory_peak_bytes: int | None
+    """cgroup memory peak of the whole tree, bytes; None when unknown."""
+    cgroup_cpu_us: int | None
+    """cgroup CPU time of every process of the task, microseconds; None when unknown."""
     reason: str
     """Why it ended, e.g. "process exited with non-zero code: 3"; "" on plain success."""
 
@@ -227,6 +231,8 @@ class ExitReport:
             system_us=ex.system_us,
             max_rss_kb=ex.max_rss_kb,
             oom_kills=ex.oom_kills if ex.oom_kills >= 0 else None,
+            memory_peak_bytes=ex.memory_peak_bytes if ex.memory_peak_bytes >= 0 else None,
+            cgroup_cpu_us=ex.cgroup_cpu_us if ex.cgroup_cpu_us >= 0 else None,
             reason=ex.reason.decode("utf-8", "replace"),
         )
 
