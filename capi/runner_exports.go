@@ -42,8 +42,11 @@ func soltigo_runner_free(h C.solti_runner_t) (rc C.int) {
 	if err != nil {
 		return fail(err)
 	}
-	removeWhere(kindTask, func(t *runner.Task) bool { return t.Runner() == r })
+	tasks := removeWhere(kindTask, func(t *runner.Task) bool { return t.Runner() == r })
 	r.Close()
+	for _, t := range tasks {
+		untrackScript(t)
+	}
 	return C.SOLTI_OK
 }
 

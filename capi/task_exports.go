@@ -37,6 +37,7 @@ func soltigo_task_build(rh C.solti_runner_t, specJSON *C.char, out *C.solti_task
 	if err != nil {
 		return fail(err)
 	}
+	trackScript(t)
 	*out = C.solti_task_t(handles.add(kindTask, t))
 	return C.SOLTI_OK
 }
@@ -254,5 +255,6 @@ func soltigo_task_free(h C.solti_task_t) (rc C.int) {
 		return fail(err)
 	}
 	t.Close()
+	untrackScript(t)
 	return C.SOLTI_OK
 }

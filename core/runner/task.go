@@ -55,6 +55,15 @@ func (t *Task) ScriptPath() string {
 	return t.script.path
 }
 
+// ScriptDir is the private directory holding the script file, "" in command
+// mode. Close removes it.
+func (t *Task) ScriptDir() string {
+	if t.script == nil {
+		return ""
+	}
+	return t.script.dir
+}
+
 // Attempts is how many attempts have started so far.
 func (t *Task) Attempts() uint32 {
 	t.mu.Lock()

@@ -1,9 +1,13 @@
 /*
  * Script mode: the body travels base64-encoded, is written to a private file
  * passed to the runtime as a path with the extra args after it, and the file
- * is removed when the task is freed.
+ * is removed when the task is freed, or at process exit when the host never
+ * frees it.
  */
 #include "test.h"
+
+#include <dirent.h>
+#include <sys/wait.h>
 
 /* Standard base64 with padding; malloc'd. */
 static char *base64(const char *data) {
@@ -104,7 +108,51 @@ static void test_python_if_present(solti_runner_t r) {
     CHECK_OK(solti_task_free(t));
 }
 
-int main(void) {
+/* Child mode: build and run a script task, then exit without freeing it. */
+static int leave_script(void) {
+    solti_runner_t r = test_runner("script-exit", NULL);
+    solti_task_t t = script_task(r, "\"bash\"", "echo left", "[]");
+    test_events_t evs = {0};
+    solti_exit_t ex;
+    CHECK_OK(test_spawn_to_end(t, &evs, &ex));
+    test_events_free(&evs);
+    exit(0); /* no solti_task_free, no solti_runner_free */
+}
+
+/* A host that exits without freeing its tasks leaves no script behind: the
+   library removes their directories at exit. The child runs with a private
+   TMPDIR, which must be empty once it has exited. */
+static void test_script_removed_at_exit(void) {
+    char dir[] = "/tmp/solti-script-exit-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        setenv("TMPDIR", dir, 1);
+        execl("/proc/self/exe", "test_script", "leave-script", (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child ended with status 0x%x", status);
+    DIR *d = opendir(dir);
+    CHECK(d != NULL);
+    int left = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            fprintf(stderr, "left behind: %s/%s\n", dir, e->d_name);
+            left++;
+        }
+    closedir(d);
+    CHECK_MSG(left == 0, "%d entries left in the exited host's TMPDIR", left);
+    CHECK(rmdir(dir) == 0);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "leave-script") == 0)
+        return leave_script();
+    test_script_removed_at_exit();
     solti_runner_t r = test_runner("script", NULL);
     test_bash_script(r);
     test_script_exit_code(r);

@@ -1,0 +1,69 @@
+// Script directories the host never freed are removed when the process exits
+// (or the library is unloaded), best effort. This runs from a destructor, so
+// it must not enter Go: the directories are tracked here, in C, and removed
+// with plain libc calls.
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host.h"
+
+struct script_dir {
+    struct script_dir *next;
+    char path[];
+};
+
+static pthread_mutex_t scripts_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct script_dir *scripts;
+
+void soltic_script_track(const char *path, size_t len) {
+    struct script_dir *d = malloc(sizeof *d + len + 1);
+    if (d == NULL)
+        return; // only the exit-time clean-up is lost; freeing the task still removes it
+    memcpy(d->path, path, len);
+    d->path[len] = '\0';
+    pthread_mutex_lock(&scripts_mu);
+    d->next = scripts;
+    scripts = d;
+    pthread_mutex_unlock(&scripts_mu);
+}
+
+void soltic_script_untrack(const char *path, size_t len) {
+    pthread_mutex_lock(&scripts_mu);
+    for (struct script_dir **p = &scripts; *p != NULL; p = &(*p)->next) {
+        if (strlen((*p)->path) == len && memcmp((*p)->path, path, len) == 0) {
+            struct script_dir *d = *p;
+            *p = d->next;
+            free(d);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&scripts_mu);
+}
+
+// remove_dir deletes the files of one script directory, then the directory.
+static void remove_dir(const char *path) {
+    DIR *dir = opendir(path);
+    if (dir != NULL) {
+        struct dirent *e;
+        while ((e = readdir(dir)) != NULL)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                unlinkat(dirfd(dir), e->d_name, 0);
+        closedir(dir);
+    }
+    rmdir(path);
+}
+
+__attribute__((destructor)) static void solti_remove_scripts(void) {
+    pthread_mutex_lock(&scripts_mu);
+    while (scripts != NULL) {
+        struct script_dir *d = scripts;
+        scripts = d->next;
+        remove_dir(d->path);
+        free(d);
+    }
+    pthread_mutex_unlock(&scripts_mu);
+}
