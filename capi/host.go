@@ -19,6 +19,8 @@ static const char *environ_at(size_t i) { return environ[i]; }
 import "C"
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"unsafe"
 
@@ -32,7 +34,17 @@ const shimName = "solti-exec-shim"
 
 // hostOptions are the runner options that come from the host process.
 func hostOptions() runner.Options {
-	return runner.Options{ShimPath: findShim(), Environ: hostEnviron}
+	o := runner.Options{ShimPath: findShim(), Environ: hostEnviron}
+	if hostGetenv("SOLTI_EXEC_LOG") == "debug" {
+		o.Debugf = debugToStderr
+	}
+	return o
+}
+
+// debugToStderr is the only way the library writes to the host's stderr:
+// the host asked for it with SOLTI_EXEC_LOG=debug when making the runner.
+func debugToStderr(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "solti-exec: "+format+"\n", args...)
 }
 
 // hostEnviron copies the C environ at spawn time.

@@ -30,7 +30,8 @@
  *    not load a second Go c-shared library into the same process;
  *  - a task whose output uses whenFull "block" stalls when nobody reads it,
  *    like a child writing to a pipe nobody drains;
- *  - it prints nothing unless SOLTI_EXEC_LOG=debug is set in the environment.
+ *  - it prints nothing unless SOLTI_EXEC_LOG=debug is set in the environment
+ *    when a runner is made: that runner then logs each task's steps to stderr.
  *
  * Conventions.  Every fallible function returns 0 (or a non-negative count) on
  * success and a negative SOLTI_E* code on failure, and then leaves a message

@@ -57,6 +57,7 @@ func (t *Task) launch(rn *run, first bool) launched {
 	}
 	rep.Attempt = t.nextAttempt()
 	rn.setProc(p)
+	t.runner.debugf("task %s: attempt %d started, pid %d", t.id, rep.Attempt, p.Pid)
 	t.ring.AppendControl(output.Event{Kind: output.KindStarted, Attempt: rep.Attempt, TsMs: nowMs(), Value: int64(p.Pid)})
 	if first {
 		rn.firstErr <- nil
@@ -124,6 +125,7 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 		Value: int64(rep.Outcome), ExitCode: rep.ExitCode, Signal: rep.Signal,
 	})
 	t.runner.metrics.TaskCompleted(rep.Outcome.String(), rep.Duration())
+	t.runner.debugf("task %s: attempt %d ended: %s (%s) after %v", t.id, rep.Attempt, rep.Outcome, rep.Reason, rep.Duration())
 	return rep
 }
 
@@ -170,6 +172,7 @@ func (t *Task) fatal(rn *run, rep *ExitReport, err error, first bool) *ExitRepor
 		kind = metrics.ErrBackendConfigFailed
 	}
 	t.runner.metrics.RunnerError(kind)
+	t.runner.debugf("task %s: could not start: %v", t.id, err)
 	rep.Outcome, rep.Reason, rep.Err = OutcomeFatal, err.Error(), err
 	rep.Finished = time.Now()
 	t.ring.AppendControl(output.Event{Kind: output.KindWarning, TsMs: nowMs(), Data: []byte(err.Error())})
@@ -215,11 +218,13 @@ func (t *Task) drain(p *proc.Process, cg *sandbox.CgroupSet, readersDone <-chan 
 			break
 		}
 	}
+	t.runner.debugf("task %s: drain grace of %v passed with the pipes open; killing the tree", t.id, t.drainGrace)
 	p.SignalGroup(unix.SIGKILL)
 	cg.Kill()
 	if waitChan(readersDone, forcedDrain) {
 		return
 	}
+	t.runner.debugf("task %s: a descendant outside the group holds a pipe; cutting the pipes", t.id)
 	now := time.Now()
 	p.Stdout.SetReadDeadline(now)
 	p.Stderr.SetReadDeadline(now)

@@ -22,6 +22,10 @@ type Options struct {
 	// Rand returns uniform floats in [0, 1) for backoff jitter; nil means
 	// math/rand/v2.
 	Rand func() float64
+	// Debugf, when set, receives a line for each step of a task's life
+	// (start, end, forced kills). nil means silent: the library is a guest
+	// in the host process and prints nothing unless asked.
+	Debugf func(format string, args ...any)
 	// CgroupSources are where the cgroup mounts and the host's own cgroups
 	// are read; the zero value reads /proc/self.
 	CgroupSources sandbox.Sources
@@ -132,4 +136,11 @@ func (r *Runner) untrack(t *Task) {
 	r.mu.Lock()
 	delete(r.tasks, t)
 	r.mu.Unlock()
+}
+
+// debugf forwards to Options.Debugf when the host asked for it.
+func (r *Runner) debugf(format string, args ...any) {
+	if r.opts.Debugf != nil {
+		r.opts.Debugf(format, args...)
+	}
 }

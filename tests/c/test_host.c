@@ -4,7 +4,8 @@
  * give children default dispositions and an empty mask; host descriptors
  * without O_CLOEXEC are not inherited; stdin is /dev/null; the host's
  * RLIMIT_NOFILE soft limit is what children get; nothing is printed on the
- * host's stdout/stderr; a host that ignores SIGCHLD gets an answer, not a hang.
+ * host's stdout/stderr unless asked (SOLTI_EXEC_LOG=debug); a host that
+ * ignores SIGCHLD gets an answer, not a hang.
  */
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -144,6 +145,42 @@ static void test_library_prints_nothing(void) {
     close(out);
 }
 
+/* Asked with SOLTI_EXEC_LOG=debug (read when the runner is made), the
+   library does write: one line per step of the task's life, on stderr. */
+static void test_debug_log_when_asked(void) {
+    setenv("SOLTI_EXEC_LOG", "debug", 1);
+    solti_runner_t r = test_runner("host-debug", NULL);
+    unsetenv("SOLTI_EXEC_LOG");
+
+    fflush(stderr);
+    char path[] = "/tmp/solti-host-log-XXXXXX";
+    int out = mkstemp(path);
+    CHECK(out >= 0);
+    unlink(path);
+    int saved2 = dup(2);
+    dup2(out, 2);
+    const char *argv[] = {test_helper("printer"), "out:x", NULL};
+    solti_task_t t = test_cmd_task(r, "logged", argv, 5000, "", "");
+    int spawned = solti_task_spawn(t);
+    solti_exit_t ex;
+    int waited = spawned == SOLTI_OK ? solti_task_wait(t, 5000, &ex) : spawned;
+    solti_task_free(t);
+    fflush(stderr);
+    dup2(saved2, 2);
+    close(saved2);
+    CHECK_EQ_INT(spawned, SOLTI_OK);
+    CHECK_EQ_INT(waited, SOLTI_OK);
+
+    char buf[4096] = {0};
+    ssize_t n = pread(out, buf, sizeof buf - 1, 0);
+    close(out);
+    CHECK_MSG(n > 0, "SOLTI_EXEC_LOG=debug, yet nothing was written to stderr");
+    CHECK_STR_CONTAINS(buf, "solti-exec: task host-debug-logged-");
+    CHECK_STR_CONTAINS(buf, ": attempt 1 started, pid ");
+    CHECK_STR_CONTAINS(buf, ": attempt 1 ended: success");
+    CHECK_OK(solti_runner_free(r));
+}
+
 static void test_sigchld_ignored(void) {
     /* The kernel reaps the children itself: either the status survives (pidfd)
        or wait says SOLTI_ECHILD; the output arrives, and nothing hangs. */
@@ -176,6 +213,7 @@ int main(void) {
     test_stdin_is_dev_null();
     test_nofile_limit_passed_on();
     test_library_prints_nothing();
+    test_debug_log_when_asked();
     test_sigchld_ignored();
     CHECK_OK(solti_runner_free(runner));
     printf("test_host: ok\n");
