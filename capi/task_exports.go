@@ -86,14 +86,15 @@ func soltigo_task_cancel(h C.solti_task_t) (rc C.int) {
 //export soltigo_task_wait
 func soltigo_task_wait(h C.solti_task_t, timeoutMs C.int, out *C.solti_exit_t) (rc C.int) {
 	defer guard(&rc)
-	if timeoutMs < C.SOLTI_INFINITE {
-		return fail(invalid("solti_task_wait: timeout_ms %d is negative (use SOLTI_INFINITE)", int(timeoutMs)))
+	timeout, err := timeoutOf("solti_task_wait", timeoutMs)
+	if err != nil {
+		return fail(err)
 	}
 	t, err := lookup[*runner.Task](uint64(h), kindTask)
 	if err != nil {
 		return fail(err)
 	}
-	rep, err := t.Wait(timeoutOf(timeoutMs))
+	rep, err := t.Wait(timeout)
 	if err != nil && !errors.Is(err, proc.ErrStatusLost) {
 		return fail(err)
 	}
@@ -106,11 +107,16 @@ func soltigo_task_wait(h C.solti_task_t, timeoutMs C.int, out *C.solti_exit_t) (
 	return C.SOLTI_OK
 }
 
-func timeoutOf(ms C.int) time.Duration {
-	if ms < 0 {
-		return -1
+// timeoutOf converts a timeout_ms argument: SOLTI_INFINITE is -1 (forever),
+// any other negative value is refused naming the function.
+func timeoutOf(fn string, ms C.int) (time.Duration, error) {
+	switch {
+	case ms == C.SOLTI_INFINITE:
+		return -1, nil
+	case ms < 0:
+		return 0, invalid("%s: timeout_ms %d is negative (use SOLTI_INFINITE)", fn, int(ms))
 	}
-	return time.Duration(ms) * time.Millisecond
+	return time.Duration(ms) * time.Millisecond, nil
 }
 
 func fillExit(out *C.solti_exit_t, r *runner.ExitReport) {
@@ -146,8 +152,10 @@ func soltigo_task_poll(h C.solti_task_t, cursor *C.uint64_t, events *C.solti_eve
 		return fail(invalid("solti_task_poll: max_events must be at least 1"))
 	case buf == nil && bufLen > 0:
 		return fail(invalid("solti_task_poll: buf must not be NULL when buf_len > 0"))
-	case timeoutMs < C.SOLTI_INFINITE:
-		return fail(invalid("solti_task_poll: timeout_ms %d is negative (use SOLTI_INFINITE)", int(timeoutMs)))
+	}
+	timeout, err := timeoutOf("solti_task_poll", timeoutMs)
+	if err != nil {
+		return fail(err)
 	}
 	t, err := lookup[*runner.Task](uint64(h), kindTask)
 	if err != nil {
@@ -155,7 +163,7 @@ func soltigo_task_poll(h C.solti_task_t, cursor *C.uint64_t, events *C.solti_eve
 	}
 	bp := pollBufs.Get().(*[]output.Event)
 	defer putPollBuf(bp)
-	evs, next, err := t.Ring().PollInto((*bp)[:0], uint64(*cursor), int(maxEvents), int(bufLen), timeoutOf(timeoutMs), nil)
+	evs, next, err := t.Ring().PollInto((*bp)[:0], uint64(*cursor), int(maxEvents), int(bufLen), timeout, nil)
 	*bp = evs
 	if err != nil {
 		return fail(err)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 
-from . import _native
+from . import _native, errors
 from ._reader import OutputLagged, Reader
 from .errors import (
     BadHandle,
@@ -93,20 +93,8 @@ __all__ = [
     "WarningEvent",
     "ExitReport",
     "OutputLagged",
-    "SoltiError",
-    "InvalidArgument",
-    "SpecError",
-    "Unsupported",
-    "BadHandle",
-    "StateError",
-    "SpawnError",
-    "SandboxError",
-    "Timeout",
-    "BufferTooSmall",
-    "EndOfEvents",
-    "ForkedError",
-    "ChildLost",
-    "InternalError",
+    # One exception class per error code, as errors.py lists them.
+    *(name for name in errors.__all__ if name != "error_for_code"),
 ]
 
 
