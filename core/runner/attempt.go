@@ -55,6 +55,7 @@ func (t *Task) launch(rn *run, first bool) launched {
 		cg.Remove()
 		return launched{rep: t.fatal(rn, rep, err, first)}
 	}
+	t.reportWarnings(p)
 	rep.Attempt = t.nextAttempt()
 	rn.setProc(p)
 	t.runner.debugf("task %s: attempt %d started, pid %d", t.id, rep.Attempt, p.Pid)
@@ -82,7 +83,7 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 	readersDone := t.startReaders(p, rep.Attempt, stop, &blocked)
 
 	killedAs, killReason := Outcome(-1), ""
-	timeout := time.NewTimer(time.Duration(t.spec.TimeoutMs) * time.Millisecond)
+	timeout := time.NewTimer(t.spec.Timeout())
 	select {
 	case <-p.Exited():
 	case <-rn.canceled:
@@ -98,9 +99,14 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 	}
 	if killedAs >= 0 {
 		close(stop)
-		killTree(p, cg, rn.killGrace())
+		// A timeout gives the tree the spec's kill grace, as a cancel does.
+		grace := rn.killGrace()
+		if killedAs == OutcomeTimeout {
+			grace = t.spec.KillGrace()
+		}
+		killTree(p, cg, grace)
 	}
-	t.drain(p, cg, readersDone, &blocked)
+	t.drain(p, cg, readersDone, &blocked, rn.canceled)
 
 	st, err := p.Reap()
 	if err != nil {
@@ -138,6 +144,14 @@ func (t *Task) reportUnapplied(rep *ExitReport, cg *sandbox.CgroupSet) {
 	for _, u := range cg.Unapplied {
 		rep.Unapplied = append(rep.Unapplied, u.Limit)
 		t.ring.AppendControl(output.Event{Kind: output.KindWarning, TsMs: nowMs(), Data: []byte(u.String())})
+	}
+}
+
+// reportWarnings tells readers, before STARTED, which sandbox steps the
+// shim could not apply and was allowed to skip (failOnCapError false).
+func (t *Task) reportWarnings(p *proc.Process) {
+	for _, w := range p.Warnings {
+		t.ring.AppendControl(output.Event{Kind: output.KindWarning, TsMs: nowMs(), Data: []byte(w.Error())})
 	}
 }
 
@@ -209,12 +223,14 @@ func killTree(p *proc.Process, cg *sandbox.CgroupSet, grace time.Duration) {
 // bound the pipes are cut (a descendant that escaped both). Time a reader
 // spends waiting for room in a "block" ring does not count: that output is
 // the reader's to take, and the attempt ends only once it is read.
-func (t *Task) drain(p *proc.Process, cg *sandbox.CgroupSet, readersDone <-chan struct{}, blocked *atomic.Int32) {
+//
+// A cancel during the drain ends it at once: the grace may be long.
+func (t *Task) drain(p *proc.Process, cg *sandbox.CgroupSet, readersDone <-chan struct{}, blocked *atomic.Int32, canceled <-chan struct{}) {
 	for {
-		if waitChan(readersDone, t.drainGrace) {
+		if waitChanOrCancel(readersDone, t.drainGrace, canceled) {
 			return
 		}
-		if blocked.Load() == 0 {
+		if blocked.Load() == 0 || isClosed(canceled) {
 			break
 		}
 	}
@@ -262,3 +278,20 @@ func (t *Task) pump(f *os.File, stream output.Stream, attempt uint32, stop <-cha
 }
 
 func nowMs() int64 { return time.Now().UnixMilli() }
+
+// waitChanOrCancel is waitChan that also gives up when canceled closes.
+func waitChanOrCancel(ch <-chan struct{}, timeout time.Duration, canceled <-chan struct{}) bool {
+	if timeout == 0 {
+		return isClosed(ch)
+	}
+	tm := time.NewTimer(timeout)
+	defer tm.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-canceled:
+		return isClosed(ch)
+	case <-tm.C:
+		return false
+	}
+}

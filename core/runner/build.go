@@ -44,7 +44,7 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 			MaxLineBytes:  r.cfg.Log.MaxLineBytes,
 			MaxLineLength: r.cfg.Log.MaxLineLength,
 		},
-		drainGrace: time.Duration(r.cfg.DrainGraceMs) * time.Millisecond,
+		drainGrace: r.cfg.DrainGrace(),
 		sandbox:    planSandbox(&r.cfg),
 	}
 	if sub.Stdin == model.StdinInherit {

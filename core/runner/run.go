@@ -78,7 +78,9 @@ func (t *Task) loop(rn *run, first *launched) {
 		close(rn.ended)
 	}()
 	bo := supervise.NewBackoff(t.spec.Backoff, t.randFloat)
-	var failures uint32
+	// restarts counts every restart, after a success too: maxRetries bounds
+	// the restarts after the first attempt, whatever their ends.
+	var restarts uint32
 	for n := 0; ; n++ {
 		var rep *ExitReport
 		if n == 0 && first != nil {
@@ -90,20 +92,17 @@ func (t *Task) loop(rn *run, first *launched) {
 		end := endOf(rep.Outcome)
 		if end == supervise.EndSuccess {
 			bo.Reset()
-			failures = 0
 		}
-		if rn.isCanceled() || !supervise.ShouldRestart(t.spec.Restart, t.spec.MaxRetries, failures, end) {
+		if rn.isCanceled() || !supervise.ShouldRestart(t.spec.Restart, t.spec.MaxRetries, restarts, end) {
 			return
 		}
 		var delay time.Duration
 		if end == supervise.EndSuccess && t.spec.Restart.Type == model.RestartAlways && t.spec.Restart.IntervalMs > 0 {
-			delay = time.Duration(t.spec.Restart.IntervalMs) * time.Millisecond
+			delay = t.spec.Restart.Interval()
 		} else {
 			delay = bo.Next()
 		}
-		if end != supervise.EndSuccess {
-			failures++
-		}
+		restarts++
 		tm := time.NewTimer(delay)
 		select {
 		case <-rn.canceled:

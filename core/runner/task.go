@@ -163,7 +163,7 @@ func (t *Task) Cancel() {
 }
 
 func (t *Task) cancelRun(rn *run) {
-	rn.cancel(time.Duration(t.spec.KillGraceMs) * time.Millisecond)
+	rn.cancel(t.spec.KillGrace())
 }
 
 // Wait blocks until no attempt runs or is scheduled, up to timeout (< 0 waits

@@ -36,7 +36,7 @@ func (b *Backoff) Base(n int) time.Duration {
 	if math.IsInf(d, 0) || math.IsNaN(d) || d > maxMs {
 		d = maxMs
 	}
-	return time.Duration(d * float64(time.Millisecond))
+	return saturate(d * float64(time.Millisecond))
 }
 
 // Next returns the delay before the next attempt and advances the sequence.
@@ -52,10 +52,9 @@ func (b *Backoff) Next() time.Duration {
 	case "equal":
 		out = d/2 + b.uniform(d/2)
 	case "decorrelated":
-		first := time.Duration(b.policy.FirstMs) * time.Millisecond
-		maxD := time.Duration(b.policy.MaxMs) * time.Millisecond
+		first, maxD := b.policy.First(), b.policy.Max()
 		hi := 3 * d
-		if hi > maxD {
+		if d > maxD/3 { // also keeps 3*d from wrapping
 			hi = maxD
 		}
 		out = first + b.uniform(hi-first)
@@ -64,6 +63,16 @@ func (b *Backoff) Next() time.Duration {
 	}
 	b.prev = out
 	return out
+}
+
+// saturate converts nanoseconds to a Duration, clamping at its maximum: a
+// float beyond int64's range converts to an unspecified value (on amd64 the
+// most negative one, an immediate restart).
+func saturate(ns float64) time.Duration {
+	if ns >= math.MaxInt64 {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(ns)
 }
 
 // uniform returns a duration in [0, d].

@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -66,5 +67,18 @@ func TestBackoffHugeFactorStaysCapped(t *testing.T) {
 	b := NewBackoff(model.BackoffPolicy{Jitter: "none", FirstMs: 1, MaxMs: 5000, Factor: 1e300}, fixed(0))
 	for i := 0; i < 10; i++ {
 		assert.LessOrEqual(t, b.Next(), ms(5000))
+	}
+}
+
+// Huge delays saturate at time.Duration's maximum instead of wrapping to a
+// negative (immediate) delay, for every jitter.
+func TestHugeDelaysSaturate(t *testing.T) {
+	for _, j := range []model.Jitter{model.JitterNone, model.JitterFull, model.JitterEqual, model.JitterDecorrelated} {
+		p := model.BackoffPolicy{Jitter: j, FirstMs: 1e13, MaxMs: math.MaxUint64, Factor: 2}
+		b := NewBackoff(p, func() float64 { return 0.5 })
+		for i := 0; i < 3; i++ {
+			d := b.Next()
+			assert.Greater(t, d, time.Duration(1e12), "jitter %s step %d: %v", j, i, d)
+		}
 	}
 }
