@@ -24,14 +24,18 @@ func decodeEnv(v *jsonValue, path string) ([]EnvVar, *fieldError) {
 		if ferr != nil {
 			return nil, ferr
 		}
+		// Both are required, as in upstream's KeyValue (serde has no
+		// default for either).
 		var e EnvVar
-		if f, fp := obj.get("key"); f != nil {
-			if e.Key, ferr = asString(f, fp); ferr != nil {
-				return nil, ferr
+		for _, fld := range []struct {
+			key string
+			dst *string
+		}{{"key", &e.Key}, {"value", &e.Value}} {
+			f, fp := obj.get(fld.key)
+			if f == nil {
+				return nil, errorf(fp, "%s is required", fp)
 			}
-		}
-		if f, fp := obj.get("value"); f != nil {
-			if e.Value, ferr = asString(f, fp); ferr != nil {
+			if *fld.dst, ferr = asString(f, fp); ferr != nil {
 				return nil, ferr
 			}
 		}

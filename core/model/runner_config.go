@@ -15,6 +15,9 @@ type RunnerConfig struct {
 	// ShimPath is where the exec shim is; "" = next to the library or
 	// $SOLTI_EXEC_SHIM.
 	ShimPath string
+	// Labels are the runner's labels, matched by a task's runnerSelector;
+	// the runner also carries runner-name = its name.
+	Labels Labels
 	// DrainGraceMs is how long output is still read after the leader exits
 	// before the rest of its group is killed, so a background grandchild
 	// holding a pipe cannot hang the task. 0 = no grace.
@@ -126,7 +129,7 @@ func decodeRunnerConfig(v *jsonValue) (*RunnerConfig, *fieldError) {
 		return nil, errorf("", "runner configuration must be a JSON object, got %s", describe(v))
 	}
 	obj, ferr := openObject(v, "", "runner configuration", "env", "rlimits", "cgroups",
-		"security", "log", "output", "shimPath", "drainGraceMs")
+		"security", "log", "output", "shimPath", "drainGraceMs", "labels")
 	if ferr != nil {
 		return nil, ferr
 	}
@@ -163,6 +166,11 @@ func decodeRunnerConfig(v *jsonValue) (*RunnerConfig, *fieldError) {
 	}
 	if f, p := obj.get("shimPath"); f != nil {
 		if cfg.ShimPath, ferr = asString(f, p); ferr != nil {
+			return nil, ferr
+		}
+	}
+	if f, p := obj.get("labels"); f != nil {
+		if cfg.Labels, ferr = decodeLabels(f, p); ferr != nil {
 			return nil, ferr
 		}
 	}

@@ -108,7 +108,7 @@ func validateScript(s *ScriptMode) *fieldError {
 			return errorf(rt+".custom.command", "script runtime custom command cannot be empty")
 		case containsNUL(s.Runtime.Command):
 			return errorf(rt+".custom.command", "script runtime custom command must not contain NUL")
-		case s.Runtime.Flag == "":
+		case strings.TrimSpace(s.Runtime.Flag) == "": // upstream trims both
 			return errorf(rt+".custom.flag", "script runtime custom flag cannot be empty")
 		}
 	default:

@@ -4,9 +4,11 @@ package model
 // it with ParseTaskSpec; a TaskSpec put together in Go must pass Validate
 // before use, and its zero value does not (no slot, no kind, no timeout).
 type TaskSpec struct {
-	Slot      string
-	Kind      TaskKind
-	TimeoutMs uint64 // per attempt; required, never 0
+	Slot string
+	Kind TaskKind
+	// TimeoutMs is "timeout" on the wire (upstream's name, milliseconds),
+	// or its alias "timeoutMs"; per attempt, required, never 0.
+	TimeoutMs uint64
 	Restart   RestartPolicy
 	Backoff   BackoffPolicy
 	Admission Admission
@@ -17,6 +19,10 @@ type TaskSpec struct {
 	KillGraceMs uint64
 	// Output replaces the runner's output config for this task; nil = none.
 	Output *OutputConfig
+	// Labels are the task's metadata; they label its metrics series.
+	Labels Labels
+	// RunnerSelector, when set, must match the runner's labels at build.
+	RunnerSelector *RunnerSelector
 }
 
 // RestartType says after which endings a task starts again.
@@ -98,8 +104,8 @@ func decodeTaskSpec(v *jsonValue) (*TaskSpec, *fieldError) {
 	if v.kind != jsonObject {
 		return nil, errorf("", "task spec must be a JSON object, got %s", describe(v))
 	}
-	obj, ferr := openObject(v, "", "task spec", "slot", "kind", "timeoutMs", "restart",
-		"backoff", "admission", "maxRetries", "killGraceMs", "output")
+	obj, ferr := openObject(v, "", "task spec", "slot", "kind", "timeout", "timeoutMs", "restart",
+		"backoff", "admission", "maxRetries", "killGraceMs", "output", "labels", "runnerSelector")
 	if ferr != nil {
 		return nil, ferr
 	}
@@ -120,8 +126,29 @@ func decodeTaskSpec(v *jsonValue) (*TaskSpec, *fieldError) {
 			return nil, ferr
 		}
 	}
-	if f, p := obj.get("timeoutMs"); f != nil {
-		if spec.TimeoutMs, ferr = asUint64(f, p); ferr != nil {
+	// "timeout" is upstream's name; "timeoutMs" is this project's older one,
+	// kept as an alias. Both at once would leave one silently unused.
+	ft, pt := obj.get("timeout")
+	fa, pa := obj.get("timeoutMs")
+	switch {
+	case ft != nil && fa != nil:
+		return nil, errorf("timeout", `"timeout" and "timeoutMs" are the same field: give only one`)
+	case ft != nil:
+		if spec.TimeoutMs, ferr = asUint64(ft, pt); ferr != nil {
+			return nil, ferr
+		}
+	case fa != nil:
+		if spec.TimeoutMs, ferr = asUint64(fa, pa); ferr != nil {
+			return nil, ferr
+		}
+	}
+	if f, p := obj.get("labels"); f != nil {
+		if spec.Labels, ferr = decodeLabels(f, p); ferr != nil {
+			return nil, ferr
+		}
+	}
+	if f, p := obj.get("runnerSelector"); f != nil {
+		if spec.RunnerSelector, ferr = decodeSelector(f, p); ferr != nil {
 			return nil, ferr
 		}
 	}

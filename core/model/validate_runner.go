@@ -58,6 +58,12 @@ func validateRunner(c *RunnerConfig) *fieldError {
 	if ferr := validateOutput(c.Output); ferr != nil {
 		return ferr
 	}
+	if ferr := validateLabels(c.Labels, "labels"); ferr != nil {
+		return ferr
+	}
+	if _, set := c.Labels[RunnerLabelName]; set {
+		return errorf("labels", "labels: %q is the runner's name and cannot be set", RunnerLabelName)
+	}
 	if containsNUL(c.ShimPath) {
 		return errorf("shimPath", "shimPath must not contain NUL")
 	}

@@ -27,7 +27,7 @@ func validateTask(s *TaskSpec) *fieldError {
 		return ferr
 	}
 	if s.TimeoutMs == 0 {
-		return errorf("timeoutMs", "timeout must be greater than zero")
+		return errorf("timeout", "timeout must be greater than zero")
 	}
 	if ferr := validateKind(s.Kind); ferr != nil {
 		return ferr
@@ -47,6 +47,14 @@ func validateTask(s *TaskSpec) *fieldError {
 	case AdmissionDropIfRunning, AdmissionReplace, AdmissionQueue:
 	default:
 		return enumError("admission", admissions...)
+	}
+	if ferr := validateLabels(s.Labels, "labels"); ferr != nil {
+		return ferr
+	}
+	if s.RunnerSelector != nil {
+		if ferr := validateSelector(s.RunnerSelector); ferr != nil {
+			return ferr
+		}
 	}
 	if s.Output != nil {
 		return validateOutput(*s.Output)

@@ -29,9 +29,9 @@ func TestTaskSpecValidationMessages(t *testing.T) {
 		{"slot checked before timeout", `{"slot": "", "kind": "embedded"}`, "slot must not be empty", "slot"},
 
 		// timeout
-		{"timeout absent", `{"slot": "s", "kind": "embedded"}`, "timeout must be greater than zero", "timeoutMs"},
-		{"timeout zero", `{"slot": "s", "kind": "embedded", "timeoutMs": 0}`, "timeout must be greater than zero", "timeoutMs"},
-		{"timeout checked before kind", `{"slot": "s"}`, "timeout must be greater than zero", "timeoutMs"},
+		{"timeout absent", `{"slot": "s", "kind": "embedded"}`, "timeout must be greater than zero", "timeout"},
+		{"timeout zero", `{"slot": "s", "kind": "embedded", "timeoutMs": 0}`, "timeout must be greater than zero", "timeout"},
+		{"timeout checked before kind", `{"slot": "s"}`, "timeout must be greater than zero", "timeout"},
 
 		// kind and mode presence
 		{"kind absent", `{"slot": "s", "timeoutMs": 1}`, `kind is required ("subprocess", "wasm", "container" or "embedded")`, "kind"},
@@ -67,7 +67,7 @@ func TestTaskSpecValidationMessages(t *testing.T) {
 		{"backoff max below first", withTop(`"backoff": {"jitter": "full", "firstMs": 100, "maxMs": 99, "factor": 2}`), "backoff max_ms must be >= first_ms", "backoff.maxMs"},
 		{"backoff factor below one", withTop(`"backoff": {"jitter": "full", "firstMs": 1, "maxMs": 10, "factor": 0.5}`), "backoff factor must be finite and >= 1.0", "backoff.factor"},
 		{"backoff factor infinite", withTop(`"backoff": {"factor": 1e400}`), "backoff factor must be finite and >= 1.0", "backoff.factor"},
-		{"backoff checked before env", `{"slot": "s", "kind": {"subprocess": {"mode": {"command": {"command": "x"}}, "env": [{"key": ""}]}}, "timeoutMs": 1, "backoff": {"firstMs": 0}}`, "backoff first_ms must be greater than zero", "backoff.firstMs"},
+		{"backoff checked before env", `{"slot": "s", "kind": {"subprocess": {"mode": {"command": {"command": "x"}}, "env": [{"key": "", "value": "v"}]}}, "timeoutMs": 1, "backoff": {"firstMs": 0}}`, "backoff first_ms must be greater than zero", "backoff.firstMs"},
 
 		// env
 		{"env key empty", withSubprocess(`{"mode": {"command": {"command": "x"}}, "env": [{"key": "A", "value": "1"}, {"key": "", "value": "2"}]}`), "env[1].key must not be empty", "kind.subprocess.env[1].key"},

@@ -17,7 +17,7 @@ import (
 func TestTimeoutHonoursKillGrace(t *testing.T) {
 	r := newRunner(t, "")
 	task := build(t, r, spec("grace", bashScript(`trap 'echo got term; exit 3' TERM; echo ready; while :; do sleep 0.05; done`),
-		map[string]any{"timeoutMs": 300, "killGraceMs": 2000}))
+		map[string]any{"timeout": 300, "killGraceMs": 2000}))
 	rep, evs := runToEnd(t, task)
 	assert.Equal(t, OutcomeTimeout, rep.Outcome)
 	assert.Contains(t, lines(evs, output.Stdout), "got term", "the child saw SIGTERM before any SIGKILL")
@@ -66,7 +66,7 @@ func TestCapDropFailureIsAWarningEvent(t *testing.T) {
 // 1 ms.
 func TestHugeTimeoutSaturates(t *testing.T) {
 	r := newRunner(t, "")
-	task := build(t, r, []byte(`{"slot":"huge","timeoutMs":18446744073709551615,`+
+	task := build(t, r, []byte(`{"slot":"huge","timeout":18446744073709551615,`+
 		`"kind":{"subprocess":{"mode":{"command":{"command":"sleep","args":["0.3"]}}}}}`))
 	rep, _ := runToEnd(t, task)
 	assert.Equal(t, OutcomeSuccess, rep.Outcome, "reason: %s", rep.Reason)

@@ -20,6 +20,12 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 		return nil, &UnsupportedKindError{Runner: r.name, Kind: string(spec.Kind.Name)}
 	}
 	sub := spec.Kind.Subprocess
+	if labels := r.Labels(); spec.RunnerSelector != nil {
+		if term := spec.RunnerSelector.Mismatch(labels); term != "" {
+			return nil, &model.SpecError{Field: "runnerSelector", Msg: fmt.Sprintf(
+				"runnerSelector term %s does not match runner %q with labels %s", term, r.name, labels)}
+		}
+	}
 
 	// Resolve first: a failure here consumes no run number.
 	program, args, script, err := resolveMode(sub.Mode, r.tempDir)

@@ -93,7 +93,7 @@ func TestCgroupKillsSetsidDescendant(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			extra := map[string]any{}
 			if how == "timeout" {
-				extra["timeoutMs"] = 700
+				extra["timeout"] = 700
 			}
 			task := build(t, r, spec("escape", command("sh", "-c", "(setsid sleep 60 & echo $!); exec sleep 60"), extra))
 			require.NoError(t, task.Spawn())

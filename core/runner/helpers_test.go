@@ -41,9 +41,9 @@ func newRunner(t *testing.T, cfgJSON string, opts ...func(*Options)) *Runner {
 // spec builds a task spec JSON around a subprocess body.
 func spec(slot string, sub map[string]any, extra map[string]any) []byte {
 	m := map[string]any{
-		"slot":      slot,
-		"timeoutMs": 10000,
-		"kind":      map[string]any{"subprocess": sub},
+		"slot":    slot,
+		"timeout": 10000,
+		"kind":    map[string]any{"subprocess": sub},
 	}
 	for k, v := range extra {
 		m[k] = v

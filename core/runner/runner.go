@@ -72,6 +72,16 @@ func New(name string, cfg *model.RunnerConfig, opts Options) (*Runner, error) {
 	}, nil
 }
 
+// Labels are the runner's labels: runner-name = its name, as upstream's
+// registration attaches it, plus the config's labels. A fresh copy.
+func (r *Runner) Labels() model.Labels {
+	l := model.Labels{model.RunnerLabelName: r.name}
+	for k, v := range r.cfg.Labels {
+		l[k] = v
+	}
+	return l
+}
+
 // Name is the runner's name, part of every run id.
 func (r *Runner) Name() string { return r.name }
 

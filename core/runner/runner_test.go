@@ -226,7 +226,7 @@ func TestCancelKillsABackgroundedGrandchild(t *testing.T) {
 
 func TestTimeoutKillsTheTree(t *testing.T) {
 	r := newRunner(t, "")
-	task := build(t, r, spec("timeout", bashScript(`sleep 60 & echo "grandchild $!"; sleep 60`), map[string]any{"timeoutMs": 500}))
+	task := build(t, r, spec("timeout", bashScript(`sleep 60 & echo "grandchild $!"; sleep 60`), map[string]any{"timeout": 500}))
 	start := time.Now()
 	require.NoError(t, task.Spawn())
 	pid := grandchildPID(t, task)

@@ -276,5 +276,8 @@ func isClosed(ch <-chan struct{}) bool {
 	}
 }
 
+// Labels are the spec's labels, as given (nil when none).
+func (t *Task) Labels() model.Labels { return t.spec.Labels }
+
 // Runner is the runner that built the task.
 func (t *Task) Runner() *Runner { return t.runner }
