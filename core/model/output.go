@@ -71,6 +71,10 @@ func validateOutput(o OutputConfig) *fieldError {
 		return errorf("output.capacity", "output.capacity must be greater than zero")
 	case o.MaxBytes <= 0:
 		return errorf("output.maxBytes", "output.max_bytes must be greater than zero")
+	case o.Capacity > MaxOutputCapacity:
+		return atMost("output.capacity", uint64(o.Capacity), MaxOutputCapacity)
+	case o.MaxBytes > MaxOutputBytes:
+		return atMost("output.maxBytes", uint64(o.MaxBytes), MaxOutputBytes)
 	case o.WhenFull != WhenFullDropOldest && o.WhenFull != WhenFullBlock:
 		return enumError("output.whenFull", string(WhenFullDropOldest), string(WhenFullBlock))
 	}

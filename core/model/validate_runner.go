@@ -96,12 +96,16 @@ func validateCgroups(c *Cgroups) *fieldError {
 		switch {
 		case cpu.Period == 0:
 			return errorf("cgroups.cpu.period", "cgroups.cpu.period cannot be zero")
+		case cpu.Period < MinCPUPeriod || cpu.Period > MaxCPUPeriod:
+			return errorf("cgroups.cpu.period", "cgroups.cpu.period must be between %d and %d µs (the kernel's range), got %d", MinCPUPeriod, MaxCPUPeriod, cpu.Period)
 		case cpu.Quota != nil && *cpu.Quota == 0:
 			return errorf("cgroups.cpu.quota", "cgroups.cpu.quota cannot be zero (process would get no CPU)")
 		// Kept from upstream: a task is one process tree, and a quota above
 		// one core is more often a unit mistake (ms for µs) than intended.
 		case cpu.Quota != nil && *cpu.Quota > cpu.Period:
 			return errorf("cgroups.cpu.quota", "cgroups.cpu.quota exceeds period (>100%% of one core)")
+		case cpu.Quota != nil && *cpu.Quota < MinCPUQuota:
+			return errorf("cgroups.cpu.quota", "cgroups.cpu.quota must be at least %d µs (the kernel's minimum), got %d", MinCPUQuota, *cpu.Quota)
 		}
 	}
 	switch {
@@ -109,6 +113,8 @@ func validateCgroups(c *Cgroups) *fieldError {
 		return errorf("cgroups.memory", "cgroups.memory cannot be zero")
 	case c.Pids != nil && *c.Pids == 0:
 		return errorf("cgroups.pids", "cgroups.pids cannot be zero")
+	case c.Pids != nil && *c.Pids > MaxPids:
+		return atMost("cgroups.pids", *c.Pids, MaxPids)
 	case containsNUL(c.Parent):
 		return errorf("cgroups.parent", "cgroups.parent must not contain NUL")
 	}
@@ -147,6 +153,10 @@ func validateLog(l LogConfig) *fieldError {
 		return errorf("log.maxLineLength", "log_config.max_line_length cannot be zero")
 	case l.MaxLineBytes <= 0:
 		return errorf("log.maxLineBytes", "log_config.max_line_bytes cannot be zero")
+	case l.MaxLineLength > MaxLineLengthLimit:
+		return atMost("log.maxLineLength", uint64(l.MaxLineLength), MaxLineLengthLimit)
+	case l.MaxLineBytes > MaxLineBytesLimit:
+		return atMost("log.maxLineBytes", uint64(l.MaxLineBytes), MaxLineBytesLimit)
 	}
 	return nil
 }
