@@ -39,8 +39,8 @@ func TestTaskSpecNumbersAtTheirBounds(t *testing.T) {
 	top := func(member string) string { return `{"slot":"s",` + sub + `,` + member + `}` }
 	withTimeout := func(member string) string { return top(`"timeout":1000,` + member) }
 	cases := map[string]boundCase{
-		"timeout": {top(`"timeout":%s`), map[string]string{maxI64: "", maxU64: "", "0": "timeout must be greater than zero", "-1": neg("timeout")}},
-		"timeoutMs": {top(`"timeoutMs":%s`), map[string]string{maxI64: "", maxU64: "", "0": "timeout must be greater than zero", "-1": neg("timeoutMs")}},
+		"timeout":     {top(`"timeout":%s`), map[string]string{maxI64: "", maxU64: "", "0": "timeout must be greater than zero", "-1": neg("timeout")}},
+		"timeoutMs":   {top(`"timeoutMs":%s`), map[string]string{maxI64: "", maxU64: "", "0": "timeout must be greater than zero", "-1": neg("timeoutMs")}},
 		"killGraceMs": {withTimeout(`"killGraceMs":%s`), map[string]string{maxI64: "", maxU64: "", "0": "", "-1": neg("killGraceMs")}},
 		"maxRetries": {withTimeout(`"maxRetries":%s`), map[string]string{
 			maxI64: outOfRange("maxRetries", maxI64, "4294967295"), maxU64: outOfRange("maxRetries", maxU64, "4294967295"), "0": "", "-1": neg("maxRetries")}},
