@@ -31,6 +31,9 @@ func FuzzParseTaskSpec(f *testing.F) {
 		`{"slot": "s", "slot": "t"}`,
 		withMode(`{"script": {"runtime": "bash", "body": "YQ"}}`),
 		`{} {}`, ``, `null`, `[`, `{"slot": -0.0e-1}`, `"\ud800"`,
+		upstreamSpec(upstreamCommand, `"labels":{"a":"b"},"runnerSelector":{"matchLabels":{"x":"y"},"matchExpressions":[{"key":"k","operator":"In","values":["v"]}]}`),
+		`{"slot": "s", "kind": "embedded", "timeout": 1, "timeoutMs": 1}`,
+		"{\"slot\": \"s\", \"kind\": \"embedded\", \"timeout\": 1, \"labels\": {\"a\": \"\xff\"}}",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"unicode/utf8"
 )
 
 // The documents are first read into a small tree instead of straight into
@@ -67,7 +68,15 @@ const maxJSONDepth = 128
 func parseJSON(data []byte) (*jsonValue, *fieldError) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	v, ferr := readValue(dec, "", 0)
+	// encoding/json replaces invalid UTF-8 in strings with U+FFFD without a
+	// word; the offset of the first bad byte lets the reader name the
+	// string that holds it instead.
+	p := &parser{dec: dec, bad: -1}
+	if !utf8.Valid(data) {
+		at, _ := firstInvalidUTF8(data)
+		p.bad = int64(at)
+	}
+	v, ferr := p.readValue("", 0)
 	if ferr != nil {
 		return nil, ferr
 	}
@@ -77,10 +86,35 @@ func parseJSON(data []byte) (*jsonValue, *fieldError) {
 	return v, nil
 }
 
-func readValue(dec *json.Decoder, path string, depth int) (*jsonValue, *fieldError) {
-	tok, err := dec.Token()
+// parser is a decoder and the offset of the document's first invalid UTF-8
+// byte (-1 when there is none).
+type parser struct {
+	dec *json.Decoder
+	bad int64
+}
+
+// token reads the next token and refuses a string that held invalid UTF-8,
+// naming it by path (a key is named by its object's path and the key as
+// decoded).
+func (p *parser) token(path string) (json.Token, *fieldError) {
+	start := p.dec.InputOffset()
+	tok, err := p.dec.Token()
 	if err != nil {
 		return nil, syntaxError(err)
+	}
+	if _, ok := tok.(string); ok && p.bad >= start && p.bad < p.dec.InputOffset() {
+		if path == "" {
+			path = "the document"
+		}
+		return nil, errorf(path, "%s: invalid UTF-8 at byte %d", path, p.bad)
+	}
+	return tok, nil
+}
+
+func (p *parser) readValue(path string, depth int) (*jsonValue, *fieldError) {
+	tok, ferr := p.token(path)
+	if ferr != nil {
+		return nil, ferr
 	}
 	switch t := tok.(type) {
 	case nil:
@@ -96,32 +130,36 @@ func readValue(dec *json.Decoder, path string, depth int) (*jsonValue, *fieldErr
 			return nil, errorf("", "malformed JSON: nested deeper than %d levels", maxJSONDepth)
 		}
 		if t == '[' {
-			return readArray(dec, path, depth)
+			return p.readArray(path, depth)
 		}
-		return readObject(dec, path, depth)
+		return p.readObject(path, depth)
 	}
 	return nil, errorf("", "malformed JSON: unexpected token %v", tok)
 }
 
-func readArray(dec *json.Decoder, path string, depth int) (*jsonValue, *fieldError) {
+func (p *parser) readArray(path string, depth int) (*jsonValue, *fieldError) {
 	v := &jsonValue{kind: jsonArray}
-	for dec.More() {
-		item, ferr := readValue(dec, indexPath(path, len(v.items)), depth+1)
+	for p.dec.More() {
+		item, ferr := p.readValue(indexPath(path, len(v.items)), depth+1)
 		if ferr != nil {
 			return nil, ferr
 		}
 		v.items = append(v.items, item)
 	}
-	return v, closeDelim(dec)
+	return v, closeDelim(p.dec)
 }
 
-func readObject(dec *json.Decoder, path string, depth int) (*jsonValue, *fieldError) {
+func (p *parser) readObject(path string, depth int) (*jsonValue, *fieldError) {
 	v := &jsonValue{kind: jsonObject}
 	seen := make(map[string]struct{})
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, syntaxError(err)
+	for p.dec.More() {
+		where := "a key of " + path
+		if path == "" {
+			where = "a top-level key"
+		}
+		tok, ferr := p.token(where)
+		if ferr != nil {
+			return nil, ferr
 		}
 		key, ok := tok.(string)
 		if !ok {
@@ -133,13 +171,13 @@ func readObject(dec *json.Decoder, path string, depth int) (*jsonValue, *fieldEr
 			return nil, errorf(joinPath(path, key), "duplicate field %q", joinPath(path, key))
 		}
 		seen[key] = struct{}{}
-		value, ferr := readValue(dec, joinPath(path, key), depth+1)
+		value, ferr := p.readValue(joinPath(path, key), depth+1)
 		if ferr != nil {
 			return nil, ferr
 		}
 		v.members = append(v.members, jsonMember{key: key, value: value})
 	}
-	return v, closeDelim(dec)
+	return v, closeDelim(p.dec)
 }
 
 // closeDelim consumes the ']' or '}' that dec.More reported.

@@ -138,3 +138,21 @@ func TestTimeoutMsIsAnAlias(t *testing.T) {
 }
 
 func rep(s, old, new string) string { return strings.Replace(s, old, new, 1) }
+
+// Invalid UTF-8 in a string is refused, naming the string's field: the
+// JSON decoder would have replaced it with U+FFFD, changing an argument or
+// a value without a word.
+func TestInvalidUTF8IsRefusedNamingTheField(t *testing.T) {
+	for doc, want := range map[string]string{
+		"{\"slot\":\"s\",\"kind\":\"embedded\",\"timeout\":1,\"labels\":{\"a\":\"x\xffy\"}}":                                                      `labels.a: invalid UTF-8 at byte 58`,
+		"{\"slot\":\"s\",\"kind\":\"embedded\",\"timeout\":1,\"labels\":{\"a\xc3\":\"x\"}}":                                                       `a key of labels: invalid UTF-8 at byte 54`,
+		"{\"slot\":\"s\",\"timeout\":1,\"kind\":{\"subprocess\":{\"mode\":{\"command\":{\"command\":\"echo\",\"args\":[\"ok\",\"\xe2\x82\"]}}}}}": `kind.subprocess.mode.command.args[1]: invalid UTF-8 at byte 96`,
+	} {
+		_, err := ParseTaskSpec([]byte(doc))
+		require.Error(t, err, doc)
+		assert.Equal(t, "invalid specification: "+want, err.Error())
+	}
+	_, err := ParseRunnerConfig([]byte("{\"env\":[{\"key\":\"A\",\"value\":\"\xff\"}]}"))
+	require.Error(t, err)
+	assert.Equal(t, `invalid runner configuration: env[0].value: invalid UTF-8 at byte 28`, err.Error())
+}
