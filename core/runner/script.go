@@ -14,9 +14,18 @@ type scriptFile struct {
 	path string
 }
 
-// writeScript puts body in a new private directory under tmp.
+// writeScript puts body in a new private directory under tmp. The path is
+// made absolute now: a relative TMPDIR would otherwise be resolved after
+// the child's chdir to the spec's cwd.
 func writeScript(tmp string, body []byte) (*scriptFile, error) {
 	dir, err := os.MkdirTemp(tmp, "solti-exec-")
+	if err == nil && !filepath.IsAbs(dir) {
+		var abs string
+		if abs, err = filepath.Abs(dir); err != nil {
+			os.Remove(dir)
+		}
+		dir = abs
+	}
 	if err != nil {
 		return nil, &BuildError{Step: "script file", Err: err}
 	}

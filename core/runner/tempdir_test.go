@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/solti-exec/solti-exec/core/model"
+	"github.com/solti-exec/solti-exec/core/output"
 )
 
 // withEnviron gives the runner a host environment other than Go's own, as
@@ -60,4 +61,22 @@ func TestUnusableTMPDIRFailsTheBuildWithTheCause(t *testing.T) {
 			assert.Equal(t, before+1, nextRunSeq(), "the failed build took no run number")
 		})
 	}
+}
+
+// A relative TMPDIR is resolved at build, against the host's working
+// directory, not after the child's chdir to the spec's cwd.
+func TestRelativeTMPDIRWithSpecCwd(t *testing.T) {
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	rel, err := filepath.Rel(wd, t.TempDir())
+	require.NoError(t, err)
+	require.False(t, filepath.IsAbs(rel))
+	r := newRunner(t, "", withEnviron("PATH=/usr/bin:/bin", "TMPDIR="+rel))
+	sub := bashScript("echo hi")
+	sub["cwd"] = t.TempDir()
+	task := build(t, r, spec("reltmp", sub, nil))
+	assert.True(t, filepath.IsAbs(task.ScriptPath()), task.ScriptPath())
+	rep, evs := runToEnd(t, task)
+	assert.Equal(t, OutcomeSuccess, rep.Outcome, rep.Reason)
+	assert.Equal(t, []string{"hi"}, lines(evs, output.Stdout))
 }
