@@ -41,7 +41,8 @@
  * gives SOLTI_EBADF, never a crash.  Timeouts are `int timeout_ms`: 0 = do not
  * wait, SOLTI_INFINITE = wait forever.  The library allocates nothing the
  * caller must free: output is copied into caller buffers.  Every function is
- * thread-safe.  Specs and configs are JSON (camelCase), see the project's SPEC.
+ * thread-safe.  Specs and configs are JSON (camelCase): every field, default,
+ * bound and error message is in docs/format.md.
  */
 #ifndef SOLTI_EXEC_H
 #define SOLTI_EXEC_H

@@ -109,7 +109,7 @@ static void test_framing(void) {
 }
 
 static void test_invalid_utf8_replaced(void) {
-    const char *argv[] = {test_helper("printer"), "out:a\xff" "b", "out:\xc3\xa9t\xc3\xa9", NULL};
+    const char *argv[] = {test_helper("printer"), "out:a\\xffb", "out:\xc3\xa9t\xc3\xa9", NULL};
     test_events_t evs = {0};
     test_run(runner, argv, "", &evs);
     CHECK_LINES(&evs, SOLTI_STDOUT, "a\xef\xbf\xbd" "b", "\xc3\xa9t\xc3\xa9");

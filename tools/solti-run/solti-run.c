@@ -73,6 +73,7 @@ static const char usage_text[] =
     "  --script FILE      run FILE's contents with --runtime (default bash)\n"
     "  --name NAME        runner name in run ids and metrics (default solti-run)\n"
     "  --json             print the exit report as JSON on stdout at the end\n"
+    "  (the task spec and runner config formats: docs/format.md in the project)\n"
     "  --version, --help\n"
     "\n"
     "DUR is a number with ms, s, m or h (no suffix: seconds), e.g. 500ms, 1.5s.\n"

@@ -6,7 +6,7 @@
  *   raw:TEXT     TEXT on stdout, no newline         rawerr:TEXT on stderr
  *   big:N        one stdout line of N 'x' bytes     sleep:MS  sleep MS ms
  *   alloc:MB     allocate and touch MB mebibytes    exit:CODE exit with CODE (default 0)
- * Backslash escapes in TEXT: \n \r \\ .
+ * Backslash escapes in TEXT: \n \r \\ and \xHH (a byte: specs must be UTF-8).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +27,11 @@ static void emit(int fd, const char *text, int newline) {
     char *buf = malloc(strlen(text) + 2);
     size_t n = 0;
     for (const char *c = text; *c; c++) {
-        if (*c == '\\' && c[1]) {
+        if (c[0] == '\\' && c[1] == 'x' && c[2] && c[3]) {
+            char hex[3] = {c[2], c[3], 0};
+            buf[n++] = (char)strtol(hex, NULL, 16);
+            c += 3;
+        } else if (*c == '\\' && c[1]) {
             c++;
             buf[n++] = *c == 'n' ? '\n' : *c == 'r' ? '\r' : *c;
         } else {
