@@ -75,7 +75,7 @@ func (r Runtime) Program() string {
 		return "python3"
 	case RuntimeNode:
 		return "node"
-	case RuntimeCustom:
+	case RuntimeCustom, RuntimeInterpreter:
 		return r.Command
 	}
 	return ""
@@ -112,7 +112,7 @@ func decodeKind(v *jsonValue, path string) (TaskKind, *fieldError) {
 	return TaskKind{}, bad
 }
 
-func decodeMode(v *jsonValue, path string) (Mode, *fieldError) {
+func decodeMode(v *jsonValue, path string, sh shape) (Mode, *fieldError) {
 	bad := errorf(path, `%s: expected "command" or "script"`, path)
 	if v.kind != jsonObject || len(v.members) != 1 {
 		return Mode{}, bad
@@ -124,7 +124,7 @@ func decodeMode(v *jsonValue, path string) (Mode, *fieldError) {
 		c, ferr := decodeCommandMode(m.value, p)
 		return Mode{Command: c}, ferr
 	case "script":
-		s, ferr := decodeScriptMode(m.value, p)
+		s, ferr := decodeScriptMode(m.value, p, sh)
 		return Mode{Script: s}, ferr
 	}
 	return Mode{}, bad
@@ -149,14 +149,33 @@ func decodeCommandMode(v *jsonValue, path string) (*CommandMode, *fieldError) {
 	return c, nil
 }
 
-func decodeScriptMode(v *jsonValue, path string) (*ScriptMode, *fieldError) {
-	obj, ferr := openObject(v, path, path, "runtime", "body", "args")
+func decodeScriptMode(v *jsonValue, path string, sh shape) (*ScriptMode, *fieldError) {
+	// Each shape has its own name for the interpreter; the other one is a
+	// sign of a mixed document and gets a message saying so.
+	own, other := "runtime", "interpreter"
+	if sh == shapeWorkload {
+		own, other = "interpreter", "runtime"
+	}
+	if v.kind == jsonObject {
+		for _, m := range v.members {
+			if m.key == other {
+				p := joinPath(path, other)
+				return nil, errorf(p, `%s: %q belongs to the other task spec shape; with "kind" a script has "runtime", with "workload" it has "interpreter"`, p, other)
+			}
+		}
+	}
+	obj, ferr := openObject(v, path, path, own, "body", "args")
 	if ferr != nil {
 		return nil, ferr
 	}
 	s := &ScriptMode{}
-	if f, p := obj.get("runtime"); f != nil {
-		if s.Runtime, ferr = decodeRuntime(f, p); ferr != nil {
+	if f, p := obj.get(own); f != nil {
+		if sh == shapeWorkload {
+			s.Runtime.Name = RuntimeInterpreter
+			if s.Runtime.Command, ferr = asString(f, p); ferr != nil {
+				return nil, ferr
+			}
+		} else if s.Runtime, ferr = decodeRuntime(f, p); ferr != nil {
 			return nil, ferr
 		}
 	}

@@ -111,6 +111,14 @@ func validateScript(s *ScriptMode) *fieldError {
 		case strings.TrimSpace(s.Runtime.Flag) == "": // upstream trims both
 			return errorf(rt+".custom.flag", "script runtime custom flag cannot be empty")
 		}
+	case RuntimeInterpreter:
+		const ip = "workload.spec.mode.script.interpreter"
+		switch {
+		case strings.TrimSpace(s.Runtime.Command) == "":
+			return errorf(ip, "script interpreter cannot be empty")
+		case containsNUL(s.Runtime.Command):
+			return errorf(ip, "script interpreter must not contain NUL")
+		}
 	default:
 		return runtimeError(rt)
 	}

@@ -23,6 +23,10 @@ type SubprocessSpec struct {
 }
 
 func decodeSubprocess(v *jsonValue, path string) (*SubprocessSpec, *fieldError) {
+	return decodeSubprocessShape(v, path, shapeKind)
+}
+
+func decodeSubprocessShape(v *jsonValue, path string, sh shape) (*SubprocessSpec, *fieldError) {
 	obj, ferr := openObject(v, path, path, "mode", "env", "cwd", "failOnNonZero", "stdin")
 	if ferr != nil {
 		return nil, ferr
@@ -31,7 +35,7 @@ func decodeSubprocess(v *jsonValue, path string) (*SubprocessSpec, *fieldError) 
 	// An absent mode is left empty for validation to report, after the slot
 	// and timeout, in the order SPEC gives.
 	if f, p := obj.get("mode"); f != nil {
-		if s.Mode, ferr = decodeMode(f, p); ferr != nil {
+		if s.Mode, ferr = decodeMode(f, p, sh); ferr != nil {
 			return nil, ferr
 		}
 	}

@@ -23,6 +23,10 @@ type TaskSpec struct {
 	Labels Labels
 	// RunnerSelector, when set, must match the runner's labels at build.
 	RunnerSelector *RunnerSelector
+	// FailureRetries is set for a 0.0.4-shaped spec: MaxRetries then counts
+	// consecutive failures (a success starts it again), as upstream 0.0.4;
+	// else it counts every restart.
+	FailureRetries bool
 }
 
 // RestartType says after which endings a task starts again.
@@ -105,7 +109,7 @@ func decodeTaskSpec(v *jsonValue) (*TaskSpec, *fieldError) {
 		return nil, errorf("", "task spec must be a JSON object, got %s", describe(v))
 	}
 	obj, ferr := openObject(v, "", "task spec", "slot", "kind", "timeout", "timeoutMs", "restart",
-		"backoff", "admission", "maxRetries", "killGraceMs", "output", "labels", "runnerSelector")
+		"backoff", "admission", "maxRetries", "killGraceMs", "output", "labels", "runnerSelector", "workload")
 	if ferr != nil {
 		return nil, ferr
 	}
@@ -121,10 +125,20 @@ func decodeTaskSpec(v *jsonValue) (*TaskSpec, *fieldError) {
 			return nil, ferr
 		}
 	}
-	if f, p := obj.get("kind"); f != nil {
-		if spec.Kind, ferr = decodeKind(f, p); ferr != nil {
+	fk, pk := obj.get("kind")
+	fw, pw := obj.get("workload")
+	switch {
+	case fk != nil && fw != nil:
+		return nil, mixedShapes()
+	case fk != nil:
+		if spec.Kind, ferr = decodeKind(fk, pk); ferr != nil {
 			return nil, ferr
 		}
+	case fw != nil:
+		if spec.Kind, ferr = decodeWorkload(fw, pw); ferr != nil {
+			return nil, ferr
+		}
+		spec.FailureRetries = true
 	}
 	// "timeout" is upstream's name; "timeoutMs" is this project's older one,
 	// kept as an alias. Both at once would leave one silently unused.
@@ -172,6 +186,10 @@ func decodeTaskSpec(v *jsonValue) (*TaskSpec, *fieldError) {
 	if f, p := obj.get("maxRetries"); f != nil {
 		if spec.MaxRetries, ferr = asUint32(f, p); ferr != nil {
 			return nil, ferr
+		}
+		// 0.0.4's NonZeroU32: absent is unlimited, 0 cannot be written.
+		if spec.FailureRetries && spec.MaxRetries == 0 {
+			return nil, errorf(p, "maxRetries must be greater than zero (leave it out for unlimited)")
 		}
 	}
 	if f, p := obj.get("killGraceMs"); f != nil {

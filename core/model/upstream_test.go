@@ -156,3 +156,53 @@ func TestInvalidUTF8IsRefusedNamingTheField(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, `invalid runner configuration: env[0].value: invalid UTF-8 at byte 28`, err.Error())
 }
+
+// upstream004 is a spec in upstream solti-model 0.0.4's shape
+// (resource/spec.rs with the workload envelope of domain/kind/task.rs).
+func upstream004(spec, extra string) string {
+	s := `{"slot":"build","workload":{"apiVersion":"solti.io/v1","kind":"Subprocess","spec":` + spec + `},` +
+		`"timeout":5000,"restart":{"type":"never"},"backoff":{"jitter":"full","firstMs":1000,"maxMs":30000,"factor":2.0},"admission":"dropIfRunning"`
+	if extra != "" {
+		s += "," + extra
+	}
+	return s + "}"
+}
+
+func TestUpstream004SpecsAreAccepted(t *testing.T) {
+	s, err := ParseTaskSpec([]byte(upstream004(`{"mode":{"command":{"command":"echo","args":["hi"]}},"failOnNonZero":true}`, `"maxRetries":3`)))
+	require.NoError(t, err)
+	require.NotNil(t, s.Kind.Subprocess)
+	assert.Equal(t, "echo", s.Kind.Subprocess.Mode.Command.Command)
+	assert.Equal(t, uint32(3), s.MaxRetries)
+	assert.True(t, s.FailureRetries)
+
+	// domain/kind/subprocess.rs 0.0.4: Script { interpreter, body, args }.
+	s, err = ParseTaskSpec([]byte(upstream004(`{"mode":{"script":{"interpreter":"bash","body":"ZWNobyBoaQ==","args":[]}}}`, "")))
+	require.NoError(t, err)
+	assert.Equal(t, "bash", s.Kind.Subprocess.Mode.Script.Runtime.Program())
+}
+
+func TestUpstream004RejectsAndMixedShapes(t *testing.T) {
+	cmd := `{"mode":{"command":{"command":"echo"}}}`
+	for name, c := range map[string]struct{ doc, msg string }{
+		"both kind and workload": {rep(upstream004(cmd, ""), `"slot":"build",`, `"slot":"build","kind":"embedded",`),
+			`task spec mixes the 0.0.2 shape ("kind") and the 0.0.4 shape ("workload"): give one`},
+		"runtime in a workload": {upstream004(`{"mode":{"script":{"runtime":"bash","body":"YQ=="}}}`, ""),
+			`workload.spec.mode.script.runtime: "runtime" belongs to the other task spec shape; with "kind" a script has "runtime", with "workload" it has "interpreter"`},
+		"interpreter in a kind": {upstreamSpec(`{"subprocess":{"mode":{"script":{"interpreter":"bash","body":"YQ=="}}}}`, ""),
+			`kind.subprocess.mode.script.interpreter: "interpreter" belongs to the other task spec shape; with "kind" a script has "runtime", with "workload" it has "interpreter"`},
+		// resource/spec.rs 0.0.4: max_retries is Option<NonZeroU32>.
+		"maxRetries zero": {upstream004(cmd, `"maxRetries":0`), "maxRetries must be greater than zero (leave it out for unlimited)"},
+		// domain/kind/task.rs: RawWorkloadEnvelope denies unknown fields.
+		"envelope unknown field": {rep(upstream004(cmd, ""), `"kind":"Subprocess",`, `"kind":"Subprocess","name":"x",`), `unknown field "name" in workload`},
+		"wrong apiVersion":       {rep(upstream004(cmd, ""), `solti.io/v1`, `solti.io/v2`), `workload.apiVersion must be "solti.io/v1"`},
+		"blank interpreter":      {upstream004(`{"mode":{"script":{"interpreter":" ","body":"YQ=="}}}`, ""), "script interpreter cannot be empty"},
+		"missing spec":           {rep(upstream004(cmd, ""), `,"spec":`+cmd, ``), "workload.spec is required"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseTaskSpec([]byte(c.doc))
+			require.Error(t, err, c.doc)
+			assert.Equal(t, "invalid specification: "+c.msg, err.Error())
+		})
+	}
+}

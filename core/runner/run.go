@@ -79,7 +79,9 @@ func (t *Task) loop(rn *run, first *launched) {
 	}()
 	bo := supervise.NewBackoff(t.spec.Backoff, t.randFloat)
 	// restarts counts every restart, after a success too: maxRetries bounds
-	// the restarts after the first attempt, whatever their ends.
+	// the restarts after the first attempt, whatever their ends. A 0.0.4
+	// spec's maxRetries is upstream's budget of consecutive failure
+	// retries instead: only failures count, and a success resets it.
 	var restarts uint32
 	for n := 0; ; n++ {
 		var rep *ExitReport
@@ -92,6 +94,9 @@ func (t *Task) loop(rn *run, first *launched) {
 		end := endOf(rep.Outcome)
 		if end == supervise.EndSuccess {
 			bo.Reset()
+			if t.spec.FailureRetries {
+				restarts = 0
+			}
 		}
 		if rn.isCanceled() || !supervise.ShouldRestart(t.spec.Restart, t.spec.MaxRetries, restarts, end) {
 			return
@@ -102,7 +107,9 @@ func (t *Task) loop(rn *run, first *launched) {
 		} else {
 			delay = bo.Next()
 		}
-		restarts++
+		if !t.spec.FailureRetries || end != supervise.EndSuccess {
+			restarts++
+		}
 		tm := time.NewTimer(delay)
 		select {
 		case <-rn.canceled:
