@@ -154,6 +154,11 @@ int solti_task_id(solti_task_t task, char *buf, size_t len) {
     return soltigo_task_id(task, buf, len);
 }
 
+int solti_task_labels(solti_task_t task, char *buf, size_t len) {
+    FORK_GUARD();
+    return soltigo_task_labels(task, buf, len);
+}
+
 int solti_task_spawn(solti_task_t task) {
     FORK_GUARD();
     return soltigo_task_spawn(task);

@@ -59,6 +59,26 @@ func soltigo_task_id(h C.solti_task_t, buf *C.char, n C.size_t) (rc C.int) {
 	return C.int(len(id))
 }
 
+//export soltigo_task_labels
+func soltigo_task_labels(h C.solti_task_t, buf *C.char, n C.size_t) (rc C.int) {
+	defer guard(&rc)
+	if buf == nil && n > 0 {
+		return fail(invalid("solti_task_labels: buf must not be NULL when len > 0"))
+	}
+	t, err := lookup[*runner.Task](uint64(h), kindTask)
+	if err != nil {
+		return fail(err)
+	}
+	text := t.Labels().JSON()
+	if n == 0 { // a size query, as snprintf
+		return C.int(len(text))
+	}
+	if rc := copyText(text, buf, n, "task labels"); rc != C.SOLTI_OK {
+		return rc
+	}
+	return C.int(len(text))
+}
+
 //export soltigo_task_spawn
 func soltigo_task_spawn(h C.solti_task_t) (rc C.int) {
 	defer guard(&rc)

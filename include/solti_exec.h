@@ -297,6 +297,21 @@ int solti_task_build(solti_runner_t runner, const char *spec_json,
 int solti_task_id(solti_task_t task, char *buf, size_t len);
 
 /*
+ * Copies the spec's labels into buf as a JSON object of strings, keys in
+ * sorted order ("{}" when there are none), NUL-terminated.  Never blocks;
+ * thread-safe.  buf is the caller's; on SOLTI_ERANGE it is left unchanged.
+ * With len 0 (buf may then be NULL) nothing is copied and the length is
+ * returned, as snprintf does.
+ * Returns:
+ *   >= 0          the text's length without the NUL.
+ *   SOLTI_ERANGE  len is not 0 and not more than that length.
+ *   SOLTI_EINVAL  buf is NULL with len > 0.
+ *   SOLTI_EBADF   not a live task.
+ *   SOLTI_EFORKED called in a forked child of the host.
+ */
+int solti_task_labels(solti_task_t task, char *buf, size_t len);
+
+/*
  * Starts the task per its spec's policies (admission, then the first attempt;
  * timeout and restarts are supervised in the background).
  * Blocks until the first attempt is running (its STARTED event is in the

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -159,6 +161,18 @@ func (l Labels) Keys() []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// JSON renders the labels as a JSON object, keys sorted; "{}" when empty.
+func (l Labels) JSON() []byte {
+	if l == nil {
+		l = Labels{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]string(l)) // a map of strings always encodes
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 // String renders {a=1, b=2} in key order.

@@ -268,8 +268,32 @@ static void test_failed_build_consumes_no_run_number(void) {
     CHECK_OK(solti_task_free(t2));
 }
 
+/* Upstream 0.0.2's spelling: "timeout", labels (read back with
+ * solti_task_labels) and a runnerSelector matched against the runner's
+ * labels (runner-name = its name). */
+static void test_upstream_format(void) {
+    solti_task_t t = 0;
+    CHECK_OK(solti_task_build(runner, "{\"slot\": \"up\", \"timeout\": 1000, " CMD_KIND ", "
+             "\"labels\": {\"tier\": \"prod\", \"a&b\": \"<x>\"}, "
+             "\"runnerSelector\": {\"matchLabels\": {\"runner-name\": \"spec-r\"}}}", &t));
+    char buf[128];
+    const char *want = "{\"a&b\":\"<x>\",\"tier\":\"prod\"}";
+    CHECK_EQ_INT(solti_task_labels(t, NULL, 0), (int)strlen(want));
+    CHECK_EQ_INT(solti_task_labels(t, buf, sizeof buf), (int)strlen(want));
+    CHECK_STR_EQ(buf, want);
+    CHECK_OK(solti_task_free(t));
+    REJECT("{\"slot\": \"up\", \"timeout\": 1000, " CMD_KIND ", "
+           "\"runnerSelector\": {\"matchExpressions\": [{\"key\": \"gpu\", \"operator\": \"Exists\"}]}}",
+           "runnerSelector term matchExpressions[0] gpu Exists does not match runner \"spec-r\" with labels {runner-name=spec-r}");
+    REJECT("{\"slot\": \"up\", \"timeout\": 1000, \"timeoutMs\": 1000, " CMD_KIND "}",
+           "\"timeout\" and \"timeoutMs\" are the same field");
+    REJECT("{\"slot\": \"up\", \"timeout\": 1000, \"labels\": {\"a\": \"\xff\"}, " CMD_KIND "}",
+           "labels.a: invalid UTF-8 at byte");
+}
+
 int main(void) {
     runner = test_runner("spec-r", NULL);
+    test_upstream_format();
     test_malformed_json();
     test_slot();
     test_timeout();
