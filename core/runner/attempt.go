@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -79,7 +80,8 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 	}()
 
 	stop := make(chan struct{}) // discards unread output in block mode once the attempt is being killed
-	var blocked atomic.Int32    // readers waiting for room in a "block" ring
+	stopReaders := sync.OnceFunc(func() { close(stop) })
+	var blocked atomic.Int32 // readers waiting for room in a "block" ring
 	readersDone := t.startReaders(p, rep.Attempt, stop, &blocked)
 
 	killedAs, killReason := Outcome(-1), ""
@@ -98,7 +100,7 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 		killedAs, killReason = OutcomeCanceled, "canceled"
 	}
 	if killedAs >= 0 {
-		close(stop)
+		stopReaders()
 		// A timeout gives the tree the spec's kill grace, as a cancel does.
 		grace := rn.killGrace()
 		if killedAs == OutcomeTimeout {
@@ -106,7 +108,7 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 		}
 		killTree(p, cg, grace)
 	}
-	t.drain(p, cg, readersDone, &blocked, rn.canceled)
+	t.drain(p, cg, readersDone, &blocked, rn.canceled, stopReaders)
 
 	st, err := p.Reap()
 	if err != nil {
@@ -224,13 +226,20 @@ func killTree(p *proc.Process, cg *sandbox.CgroupSet, grace time.Duration) {
 // spends waiting for room in a "block" ring does not count: that output is
 // the reader's to take, and the attempt ends only once it is read.
 //
-// A cancel during the drain ends it at once: the grace may be long.
-func (t *Task) drain(p *proc.Process, cg *sandbox.CgroupSet, readersDone <-chan struct{}, blocked *atomic.Int32, canceled <-chan struct{}) {
+// A cancel during the drain ends it at once (the grace may be long), and
+// lets block-mode readers discard what is unread, as a cancel before the
+// leader's exit does.
+func (t *Task) drain(p *proc.Process, cg *sandbox.CgroupSet, readersDone <-chan struct{}, blocked *atomic.Int32,
+	canceled <-chan struct{}, stopReaders func()) {
 	for {
 		if waitChanOrCancel(readersDone, t.drainGrace, canceled) {
 			return
 		}
-		if blocked.Load() == 0 || isClosed(canceled) {
+		if isClosed(canceled) {
+			stopReaders()
+			break
+		}
+		if blocked.Load() == 0 {
 			break
 		}
 	}

@@ -111,3 +111,18 @@ func TestHugeDrainGraceSaturatesAndCancelEndsTheDrain(t *testing.T) {
 	require.NoError(t, err, "cancel ends the drain")
 	assert.True(t, rep.Outcome == OutcomeCanceled || rep.Outcome == OutcomeSuccess, "outcome %v", rep.Outcome)
 }
+
+// In block mode with unread output, a cancel during the drain ends the
+// task: the readers drop what nobody read, as on a cancel before the exit.
+func TestCancelDuringBlockedDrainEnds(t *testing.T) {
+	r := newRunner(t, `{"drainGraceMs": 100}`)
+	task := build(t, r, spec("blockdrain", bashScript(`for i in $(seq 1 200); do echo line $i; done`), map[string]any{
+		"output": map[string]any{"capacity": 16, "whenFull": "block"},
+	}))
+	require.NoError(t, task.Spawn())
+	_, err := task.Wait(500 * time.Millisecond)
+	require.Error(t, err, "nobody reads, so the block-mode attempt waits")
+	task.Cancel()
+	_, err = task.Wait(5 * time.Second)
+	require.NoError(t, err, "cancel ends it")
+}

@@ -303,6 +303,7 @@ class Library:
 
         proto("solti_task_build", c_int, [solti_runner_t, ctypes.c_char_p, p_u64], check)
         proto("solti_task_id", c_int, [solti_task_t, ctypes.c_char_p, size_t], _code_checker(lib, (SOLTI_ERANGE,)))
+        proto("solti_task_labels", c_int, [solti_task_t, ctypes.c_char_p, size_t], _code_checker(lib, (SOLTI_ERANGE,)))
         proto("solti_task_spawn", c_int, [solti_task_t], check)
         proto("solti_task_cancel", c_int, [solti_task_t], check)
         # SOLTI_ECHILD is passed through: the report is written with it, and
