@@ -19,6 +19,11 @@ import (
 // group (setsid) and holds a pipe is cut off then.
 const forcedDrain = 200 * time.Millisecond
 
+// endBound bounds how long the end of an attempt waits for the shim to have
+// killed and reaped the rest of the tree (a process stuck in the kernel
+// cannot be hurried); the shim carries on alone after it.
+const endBound = 5 * time.Second
+
 // attempt runs one attempt to its end and reports it. first says whether the
 // Spawn call is waiting for this attempt's start.
 func (t *Task) attempt(rn *run, first bool) *ExitReport {
@@ -113,8 +118,10 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 	} else {
 		evaluate(rep, st, t.failOnNonZero, killedAs, killReason)
 	}
-	// Whatever is left of the tree (a daemon that closed its pipes) dies
-	// with the attempt; the cgroup goes once it is empty.
+	// Whatever is left of the tree (a daemon that closed its pipes, a setsid
+	// escapee) dies with the attempt: the shim kills and reaps it before it
+	// exits. The cgroup goes once it is empty.
+	p.End(endBound)
 	cg.Kill()
 	cs := cg.Stats()
 	rep.OOMKills, rep.MemoryPeakBytes, rep.CPUUsageUs = cs.OOMKills, cs.MemoryPeakBytes, cs.CPUUsageUs

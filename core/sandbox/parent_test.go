@@ -224,7 +224,7 @@ func TestPrepareParentNotCreatable(t *testing.T) {
 // set takes the name with our pid appended.
 func TestPrepareNameTaken(t *testing.T) {
 	h := newFakeHost(t, "hybrid", hostOptions{v2Controllers: "hugetlb"})
-	p := h.parent("")
+	p := h.parent(`{"pids":3}`)
 	require.NoError(t, fakeFS{h}.Mkdir(h.at("/sys/fs/cgroup/unified/solti-exec")))
 	require.NoError(t, fakeFS{h}.Mkdir(h.at("/sys/fs/cgroup/unified/solti-exec/n")))
 	s, err := p.Prepare("n")
@@ -243,7 +243,7 @@ func TestRemoveRetriesABusyCgroup(t *testing.T) {
 		t.Skip("waits for the removal bound")
 	}
 	h := newFakeHost(t, "hybrid", hostOptions{v2Controllers: "hugetlb"})
-	p := h.parent("")
+	p := h.parent(`{"pids":3}`)
 	s, err := p.Prepare("busy")
 	require.NoError(t, err)
 	dir := s.Dirs()[0]
