@@ -38,8 +38,8 @@ type Parent struct {
 	fs cgroupFS
 }
 
-// NewParent prepares for a runner's cgroup config; nil means no limits (task
-// cgroups for tracking only, under the default parent). Nothing is read or
+// NewParent prepares for a runner's cgroup config; nil means no limits and
+// no task cgroups. Nothing is read or
 // made until the first Prepare.
 func NewParent(cfg *model.Cgroups, src Sources) *Parent {
 	p := &Parent{src: src, failOnError: true, cloneInto: kernelAtLeast(5, 7), fs: kernelFS{}}
