@@ -156,7 +156,9 @@ func (p *Process) command(b byte) error {
 		return err
 	}
 	if err := c.Write(func(fd uintptr) bool {
-		_, werr = unix.Write(int(fd), []byte{b})
+		// MSG_NOSIGNAL: a shim that just exited must not raise SIGPIPE in
+		// the host.
+		_, werr = unix.SendmsgN(int(fd), []byte{b}, nil, nil, unix.MSG_NOSIGNAL)
 		return werr != unix.EAGAIN
 	}); err != nil {
 		return err

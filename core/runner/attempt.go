@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/solti-exec/solti-exec/core/metrics"
+	"github.com/solti-exec/solti-exec/core/model"
 	"github.com/solti-exec/solti-exec/core/output"
 	"github.com/solti-exec/solti-exec/core/proc"
 	"github.com/solti-exec/solti-exec/core/sandbox"
@@ -163,6 +164,11 @@ func (t *Task) start(cg *sandbox.CgroupSet) (*proc.Process, error) {
 	}
 	t.sandbox.apply(pl)
 	applyCgroups(pl, cg)
+	if err := pl.CheckExecSize(sp.ShimPath()); err != nil {
+		var se *proc.ExecSizeError
+		errors.As(err, &se)
+		return nil, &model.SpecError{Field: se.What, Msg: err.Error() + " (ARG_MAX): shorten it or pass it another way (a file, stdin)"}
+	}
 	return sp.Start(pl)
 }
 
