@@ -88,9 +88,10 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 		return nil, err
 	}
 	stdin, devNull := 0, -1
-	if p.Stdin == StdinNull || !hostStdinOpen() {
-		// Without an open descriptor 0 in the host, "inherit" would hand the
-		// child whatever the host opens next as 0: it gets /dev/null.
+	if p.Stdin == StdinNull || !hostStdinInheritable() {
+		// A host that closed its descriptor 0 may have it reused by
+		// whatever opened a file next (the Go runtime's cgroup CPU file at
+		// load): "inherit" gives the child /dev/null rather than that.
 		fd, err := openDevNull()
 		if err != nil {
 			return nil, err
@@ -164,10 +165,12 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 	return proc, nil
 }
 
-// hostStdinOpen reports whether the host has a descriptor 0.
-func hostStdinOpen() bool {
-	_, err := unix.FcntlInt(0, unix.F_GETFD, 0)
-	return err == nil
+// hostStdinInheritable reports whether the host's descriptor 0 is open and
+// meant for children: a standard input is never close-on-exec, while every
+// file the Go runtime or the library opens is.
+func hostStdinInheritable() bool {
+	flags, err := unix.FcntlInt(0, unix.F_GETFD, 0)
+	return err == nil && flags&unix.FD_CLOEXEC == 0
 }
 
 // reapShim collects a shim that ended. ECHILD means the host reaped it
