@@ -196,7 +196,8 @@ func (t *Task) Wait(timeout time.Duration) (ExitReport, error) {
 	if t.last == nil {
 		return ExitReport{}, &StateError{Msg: "task has no finished attempt"}
 	}
-	if errors.Is(t.last.Err, proc.ErrStatusLost) {
+	var ie *InternalError
+	if errors.Is(t.last.Err, proc.ErrStatusLost) || errors.As(t.last.Err, &ie) {
 		return *t.last, t.last.Err
 	}
 	return *t.last, nil

@@ -118,3 +118,34 @@ func TestTreeEndOfAttemptKillsLeftovers(t *testing.T) {
 		})
 	}
 }
+
+// An error after the child started (here a ring whose capacity the output
+// code cannot allocate) never leaves the child unsupervised: Spawn returns,
+// the task is done, Wait does not hang, and the child is gone.
+func TestErrorAfterStartLeavesNothingRunning(t *testing.T) {
+	r := newRunner(t, "")
+	task := build(t, r, spec("after-start", command("sh", "-c", "echo $$; exec sleep 60"),
+		map[string]any{"output": map[string]any{"capacity": int64(1<<63 - 1), "whenFull": "block"}}))
+	err := task.Spawn()
+	rep, werr := task.Wait(5 * time.Second)
+	require.NotErrorIs(t, werr, ErrTimeout, "the task must be done (spawn: %v)", err)
+	if err == nil {
+		// The output code took the capacity: the task runs normally; end it.
+		task.Cancel()
+		rep, werr = task.Wait(5 * time.Second)
+		require.NoError(t, werr)
+		assert.Equal(t, OutcomeCanceled, rep.Outcome)
+		return
+	}
+	var ie *InternalError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, OutcomeFatal, rep.Outcome)
+	assert.Contains(t, rep.Reason, "internal error")
+	done := make(chan struct{})
+	go func() { task.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hangs")
+	}
+}
