@@ -279,3 +279,20 @@ func TestLimitsOf(t *testing.T) {
 	assert.Empty(t, limitsOf(nil))
 	assert.Equal(t, "cpu.max=max 100000", limitsOf(cgroupsConfig(`{"cpu":{}}`))[0].desc)
 }
+
+// A default parent that existed before the runner (prepared by an admin,
+// with its own settings) is left alone by Close, in every hierarchy; the
+// ones the runner made itself go.
+func TestCloseLeavesAParentThatExistedBefore(t *testing.T) {
+	h := newFakeHost(t, "hybrid", hostOptions{v2Controllers: "hugetlb"})
+	p := h.parent(`{"pids":3}`)
+	v2 := h.at("/sys/fs/cgroup/unified/solti-exec")
+	require.NoError(t, fakeFS{h}.Mkdir(v2))
+	require.NoError(t, os.WriteFile(filepath.Join(v2, "cgroup.max.descendants"), []byte("77\n"), 0o644))
+	s, err := p.Prepare("n")
+	require.NoError(t, err)
+	require.NoError(t, s.Remove())
+	p.Close()
+	assert.DirExists(t, v2, "existed before the runner")
+	assertGone(t, h.at("/sys/fs/cgroup/pids/solti-exec"))
+}
