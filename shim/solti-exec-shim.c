@@ -1,20 +1,24 @@
 /*
  * solti-exec-shim: the exec shim of solti-exec.
  *
- * Go cannot run code between fork and exec, so the library starts every child
- * as this small static program. The shim applies the spawn plan to itself and
- * then execs the target, so the plan is in force before the target's first
- * instruction. It does not use the C library: it is freestanding, with its own
- * _start and raw system calls (x86-64 and aarch64), because a libc start-up
- * costs several hundred microseconds per spawn. Everything here is
- * async-signal-safe: no malloc, no stdio, no global state.
+ * Go cannot run code between fork and exec, so the library starts every
+ * attempt as this small static program. The shim forks the target, which
+ * applies the spawn plan to itself and then execs, so the plan is in force
+ * before the target's first instruction; the shim stays resident as the
+ * target's parent and child subreaper for the whole attempt. It does not use
+ * the C library: it is freestanding, with its own _start and raw system calls
+ * (x86-64 and aarch64), because a libc start-up costs several hundred
+ * microseconds per spawn. Everything here is
+ * async-signal-safe: no malloc, no stdio; the only globals are the
+ * resident's target pid and whether it is reaped.
  *
- * Protocol "solti-shim/1"
+ * Protocol "solti-shim/2"
  * -----------------------
- * argv:  shim "solti-shim/1" KEY=VALUE... "--" TARGET [TARGET-ARG...]
+ * argv:  shim "solti-shim/2" KEY=VALUE... "--" TARGET [TARGET-ARG...]
  * envp:  exactly the target's environment (PATH for the search comes from it).
  * fd 0, 1, 2: the target's stdin, stdout, stderr.
- * fd 3:  the write end of the status pipe (the parent keeps the read end).
+ * fd 3:  the write end of the status pipe (the library keeps the read end).
+ * fd 4:  the shim's end of the control socket (a socketpair with the library).
  *
  * Keys, in any order (each at most once unless marked repeatable):
  *   cwd=DIR                  chdir before exec (relative TARGET resolves there)
@@ -28,35 +32,57 @@
  *                            raise the kept ones as ambient
  *   capsfatal=0|1            whether a failed capability step is fatal
  *                            (default 1); when 0 it is reported as a warning
- *   cgroup-procs=PATH        repeatable; write "0" to this cgroup v1
- *                            cgroup.procs file to join it; failure fatal
+ *   cgroup-procs=PATH        repeatable; write "0" to this cgroup.procs file
+ *                            to join it (v1 hierarchies, and the v2 cgroup);
+ *                            failure fatal
+ *   rmdir=DIR                repeatable; an absolute cgroup directory removed
+ *                            once the tree is dead if the library's end of
+ *                            the control socket closed (the host died)
  * An unknown key, a repeated key, a bad value or a missing "--"/TARGET fails
- * with step "plan" (EINVAL); more than 16 rlimit= or 16 cgroup-procs= entries
- * fail with E2BIG.
+ * with step "plan" (EINVAL); more than 16 rlimit=, cgroup-procs= or rmdir=
+ * entries fail with E2BIG.
  *
- * Order: parse plan, join cgroups, rlimits, capabilities, no_new_privs, reset
- * every signal disposition to SIG_DFL and clear the signal mask, mark fd 3
- * close-on-exec, close every descriptor >= 4, chdir, exec. A TARGET without a
- * '/' is searched in PATH like execvpe (default "/usr/local/bin:/usr/bin:/bin";
- * EACCES is preferred over ENOENT; ENOEXEC is reported, there is no shell
- * fallback). Descriptors are closed with close_range (Linux 5.9), else by
- * listing /proc/self/fd.
+ * Order: parse plan, reset every signal disposition to SIG_DFL and clear the
+ * signal mask, close every descriptor >= 5, become the child subreaper, fork.
+ * The shim stays as the resident (below). The target: lead a new process
+ * group, write its pid record, close fd 4, join cgroups, rlimits,
+ * capabilities, no_new_privs, mark fd 3 close-on-exec, close every
+ * descriptor >= 4, chdir, exec. A TARGET without a '/' is searched in PATH
+ * like execvpe (default "/usr/local/bin:/usr/bin:/bin"; EACCES is preferred
+ * over ENOENT; ENOEXEC is reported, there is no shell fallback). Descriptors
+ * are closed with close_range (Linux 5.9), else by listing /proc/self/fd.
  *
  * Status records: 16 bytes in host byte order, written to fd 3 in one write:
- *   uint32 magic   0x534f4c54 "SOLT": fatal; the shim then exits with 127
+ *   uint32 magic   0x534f4c54 "SOLT": fatal; the writer then exits with 127
  *                  0x534f4c57 "SOLW": warning (a non-fatal capability step);
- *                  the shim carries on
+ *                  the target carries on
+ *                  0x534f4c50 "SOLP": the target's pid in detail, first
  *   uint32 step    1 plan, 2 cgroup, 3 rlimit, 4 caps, 5 nnp, 6 signals,
- *                  7 fds, 8 chdir, 9 exec
+ *                  7 fds, 8 chdir, 9 exec, 10 fork, 11 subreaper
  *   int32  errno   the failing call's errno
  *   uint32 detail  plan: index in the shim's argv of the bad entry;
  *                  cgroup, rlimit: index of the entry among its repeated keys;
  *                  caps: 1 bounding set, 2 capset, 3 ambient set;
  *                  signals: the signal that could not be reset (0: the mask);
- *                  else 0
- * On success fd 3 is closed by the exec (close-on-exec) and the parent reads
- * EOF after zero or more warnings. A record is fewer than PIPE_BUF bytes, so
- * it is written atomically.
+ *                  fork: 0 the fork, 1 setpgid; pid record: the pid; else 0
+ * On success fd 3 is closed by the exec (close-on-exec; the resident closed
+ * its copy) and the library reads EOF after the pid record and zero or more
+ * warnings. A record is fewer than PIPE_BUF bytes, so it is written
+ * atomically.
+ *
+ * The resident, on the control socket:
+ *   library -> shim: one byte per command: 1..64 send that signal to the
+ *     target's process group (while the target is unreaped) and to every
+ *     child of the shim; 0x80 end: SIGKILL the tree, round after round as
+ *     orphans come, until no child is left, then exit 0. EOF (the host died,
+ *     or dropped the task): the same, then remove every rmdir= directory.
+ *   shim -> library: one 48-byte exit record once the target is reaped:
+ *     uint32 magic 0x534f4c58 "SOLX", uint32 code (1 exited, 2 killed,
+ *     3 killed with a core dump), int32 status (exit code or signal), uint32
+ *     flags (1: no other descendant was left), int64 user and system CPU
+ *     (microseconds) and peak RSS (KiB) from wait4, int64 reserved. The shim
+ *     exits after it when no descendant is left, else at the end command or
+ *     EOF; the library sees EOF on the socket when it has exited.
  *
  * Build (as the Makefile does):
  *   gcc -Os -static -nostdlib -nostartfiles -ffreestanding -fno-builtin
