@@ -12,7 +12,7 @@ import (
 )
 
 // Spawner starts processes through one exec shim. It holds no other state and
-// is safe for concurrent use; all Spawners share the one spawn thread.
+// is safe for concurrent use.
 type Spawner struct {
 	path string
 }
