@@ -126,7 +126,9 @@ enum solti_outcome {
     SOLTI_OUTCOME_FAILURE = 1,  /* non-zero exit (failOnNonZero) or killed by a signal */
     SOLTI_OUTCOME_CANCELED = 2, /* solti_task_cancel, solti_task_free, solti_runner_free */
     SOLTI_OUTCOME_TIMEOUT = 3,  /* timeoutMs passed; the whole tree was killed */
-    SOLTI_OUTCOME_FATAL = 4     /* could not be started or sandboxed; never restarted */
+    SOLTI_OUTCOME_FATAL = 4,    /* could not be started or sandboxed; never restarted */
+    SOLTI_OUTCOME_LOST = 5      /* exit status unknown: the task's shim was killed from
+                                   outside (wait says SOLTI_ECHILD); never restarted */
 };
 
 /* solti_runner_metrics formats */
@@ -350,8 +352,10 @@ int solti_task_cancel(solti_task_t task);
  *   SOLTI_ESTATE    the task was never spawned (nothing to wait for).
  *   SOLTI_ECHILD    done, but the exit status was lost: the task's resident
  *                   shim was killed from outside (its pid SIGKILLed, the OOM
- *                   killer) before it reported.  A host reaping children
- *                   (SIGCHLD ignored, waitpid(-1)) does not cause it.
+ *                   killer) before it reported; the report's outcome is
+ *                   SOLTI_OUTCOME_LOST, and no restart policy restarts it.
+ *                   A host reaping children (SIGCHLD ignored, waitpid(-1))
+ *                   does not cause it.
  *   SOLTI_EINTERNAL done, but the attempt failed inside the library (the
  *                   message says where); its tree was killed.
  *   SOLTI_EINVAL    timeout_ms < -1.

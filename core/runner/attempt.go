@@ -131,9 +131,12 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 
 	st, err := p.Reap()
 	if err != nil {
+		// The status is unknown, so the attempt is not a failure either:
+		// it is lost, and nothing restarts it. When the library was ending
+		// the attempt anyway, that is what it was.
 		rep.Err = err
 		rep.Reason = err.Error()
-		rep.Outcome = OutcomeFailure
+		rep.Outcome = OutcomeLost
 		if killedAs >= 0 {
 			rep.Outcome = killedAs
 		}
