@@ -136,6 +136,28 @@ def figure1(s: Suite) -> None:
                       "cgroup not available" if cgroup_note else ""))
     s.rows.append(Row("1", "the same, host holding 1 GiB of touched heap",
                       us(heap), us(lib) + " (small host)", heap / lib, "<= 1.2", heap / lib <= 1.2))
+    peers(s, b)
+
+
+def peers(s: Suite, base: float) -> None:
+    """Go os/exec and Python subprocess on the same /bin/true, reported beside
+    posix_spawn (no target: they are peers, not goals)."""
+    goexec = s.build / "bench" / "goexec"
+    try:
+        subprocess.run(["go", "build", "-o", str(goexec), "./bench/goexec"], cwd=ROOT, check=True,
+                       capture_output=True, timeout=300)
+        r = s.alternate({"go": [str(goexec), "--n", "2000", "--chunk", "100"]})["spawn_goexec"]["value"]
+        s.rows.append(Row("1", "peer: Go os/exec of /bin/true, output captured", us(r),
+                          us(base) + " (posix_spawn)", r / base, "report", None))
+    except (OSError, subprocess.SubprocessError, BenchError) as e:
+        s.notes.append(f"Go os/exec peer not measured: {e}")
+    try:
+        r = s.alternate({"py": ["/usr/bin/python3", str(ROOT / "bench" / "py_spawn.py"), "--n", "2000",
+                                "--chunk", "100"]})["spawn_python"]["value"]
+        s.rows.append(Row("1", "peer: Python subprocess.run of /bin/true, output captured", us(r),
+                          us(base) + " (posix_spawn)", r / base, "report", None))
+    except (OSError, subprocess.SubprocessError, BenchError) as e:
+        s.notes.append(f"Python subprocess peer not measured: {e}")
 
 
 def figure2(s: Suite) -> None:

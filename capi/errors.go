@@ -69,7 +69,7 @@ func codeOf(err error) C.int {
 		return C.SOLTI_ERANGE
 	case errors.Is(err, output.ErrEOF):
 		return C.SOLTI_EOF
-	case errors.Is(err, proc.ErrStatusLost):
+	case errors.Is(err, proc.ErrStatusLost): // the task's shim was killed before it reported
 		return C.SOLTI_ECHILD
 	default:
 		return C.SOLTI_EINTERNAL

@@ -24,8 +24,13 @@
  *    without exec every call fails at once with SOLTI_EFORKED;
  *  - a child's environment is the host's `environ` read at spawn time plus
  *    the task and runner pairs, so setenv() before spawning is seen;
- *  - if the host reaps children itself (SIGCHLD set to SIG_IGN, or a
- *    waitpid(-1) loop), an exit status can be lost: SOLTI_ECHILD says so;
+ *  - the host may reap children itself (SIGCHLD set to SIG_IGN, or a
+ *    waitpid(-1) loop): its children are the library's resident shims,
+ *    whose own statuses carry nothing, and each task's exit code, signal
+ *    and rusage still arrive exactly;
+ *  - when the host dies (killed, crashed, or exiting without freeing
+ *    anything) every task's whole process tree is killed and its cgroups
+ *    removed within milliseconds;
  *  - never dlclose() it (the Go runtime cannot be unloaded); glibc only; do
  *    not load a second Go c-shared library into the same process;
  *  - a task whose output uses whenFull "block" stalls when nobody reads it,
@@ -90,7 +95,7 @@ typedef uint64_t solti_task_t;   /* 0 is never a valid task */
     XX(SOLTI_ERANGE, -9, "buffer too small")                                       \
     XX(SOLTI_EOF, -10, "no more events")                                           \
     XX(SOLTI_EFORKED, -11, "called in a forked child of the host process")         \
-    XX(SOLTI_ECHILD, -12, "exit status lost: the host reaped the child")           \
+    XX(SOLTI_ECHILD, -12, "exit status lost: the task's shim was killed")          \
     XX(SOLTI_EINTERNAL, -13, "internal error")
 
 #define SOLTI_ERRNO_ENUM_ENTRY_(name, value, message) name = (value),
@@ -122,7 +127,9 @@ enum solti_outcome {
     SOLTI_OUTCOME_FAILURE = 1,  /* non-zero exit (failOnNonZero) or killed by a signal */
     SOLTI_OUTCOME_CANCELED = 2, /* solti_task_cancel, solti_task_free, solti_runner_free */
     SOLTI_OUTCOME_TIMEOUT = 3,  /* timeoutMs passed; the whole tree was killed */
-    SOLTI_OUTCOME_FATAL = 4     /* could not be started or sandboxed; never restarted */
+    SOLTI_OUTCOME_FATAL = 4,    /* could not be started or sandboxed; never restarted */
+    SOLTI_OUTCOME_LOST = 5      /* exit status unknown: the task's shim was killed from
+                                   outside (wait says SOLTI_ECHILD); never restarted */
 };
 
 /* solti_runner_metrics formats */
@@ -359,8 +366,14 @@ int solti_task_cancel(solti_task_t task);
  *   SOLTI_OK        done; *exit_out is the last attempt's report.
  *   SOLTI_ETIMEDOUT timeout_ms passed and the task is still running.
  *   SOLTI_ESTATE    the task was never spawned (nothing to wait for).
- *   SOLTI_ECHILD    done, but the exit status was lost because the host
- *                   reaped the child itself (SIGCHLD ignored or waitpid(-1)).
+ *   SOLTI_ECHILD    done, but the exit status was lost: the task's resident
+ *                   shim was killed from outside (its pid SIGKILLed, the OOM
+ *                   killer) before it reported; the report's outcome is
+ *                   SOLTI_OUTCOME_LOST, and no restart policy restarts it.
+ *                   A host reaping children (SIGCHLD ignored, waitpid(-1))
+ *                   does not cause it.
+ *   SOLTI_EINTERNAL done, but the attempt failed inside the library (the
+ *                   message says where); its tree was killed.
  *   SOLTI_EINVAL    timeout_ms < -1.
  *   SOLTI_EBADF     not a live task.
  *   SOLTI_EFORKED   called in a forked child of the host.

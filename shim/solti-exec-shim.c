@@ -1,20 +1,24 @@
 /*
  * solti-exec-shim: the exec shim of solti-exec.
  *
- * Go cannot run code between fork and exec, so the library starts every child
- * as this small static program. The shim applies the spawn plan to itself and
- * then execs the target, so the plan is in force before the target's first
- * instruction. It does not use the C library: it is freestanding, with its own
- * _start and raw system calls (x86-64 and aarch64), because a libc start-up
- * costs several hundred microseconds per spawn. Everything here is
- * async-signal-safe: no malloc, no stdio, no global state.
+ * Go cannot run code between fork and exec, so the library starts every
+ * attempt as this small static program. The shim forks the target, which
+ * applies the spawn plan to itself and then execs, so the plan is in force
+ * before the target's first instruction; the shim stays resident as the
+ * target's parent and child subreaper for the whole attempt. It does not use
+ * the C library: it is freestanding, with its own _start and raw system calls
+ * (x86-64 and aarch64), because a libc start-up costs several hundred
+ * microseconds per spawn. Everything here is
+ * async-signal-safe: no malloc, no stdio; the only globals are the
+ * resident's target pid and whether it is reaped.
  *
- * Protocol "solti-shim/1"
+ * Protocol "solti-shim/2"
  * -----------------------
- * argv:  shim "solti-shim/1" KEY=VALUE... "--" TARGET [TARGET-ARG...]
+ * argv:  shim "solti-shim/2" KEY=VALUE... "--" TARGET [TARGET-ARG...]
  * envp:  exactly the target's environment (PATH for the search comes from it).
  * fd 0, 1, 2: the target's stdin, stdout, stderr.
- * fd 3:  the write end of the status pipe (the parent keeps the read end).
+ * fd 3:  the write end of the status pipe (the library keeps the read end).
+ * fd 4:  the shim's end of the control socket (a socketpair with the library).
  *
  * Keys, in any order (each at most once unless marked repeatable):
  *   cwd=DIR                  chdir before exec (relative TARGET resolves there)
@@ -28,35 +32,57 @@
  *                            raise the kept ones as ambient
  *   capsfatal=0|1            whether a failed capability step is fatal
  *                            (default 1); when 0 it is reported as a warning
- *   cgroup-procs=PATH        repeatable; write "0" to this cgroup v1
- *                            cgroup.procs file to join it; failure fatal
+ *   cgroup-procs=PATH        repeatable; write "0" to this cgroup.procs file
+ *                            to join it (v1 hierarchies, and the v2 cgroup);
+ *                            failure fatal
+ *   rmdir=DIR                repeatable; an absolute cgroup directory removed
+ *                            once the tree is dead if the library's end of
+ *                            the control socket closed (the host died)
  * An unknown key, a repeated key, a bad value or a missing "--"/TARGET fails
- * with step "plan" (EINVAL); more than 16 rlimit= or 16 cgroup-procs= entries
- * fail with E2BIG.
+ * with step "plan" (EINVAL); more than 16 rlimit=, cgroup-procs= or rmdir=
+ * entries fail with E2BIG.
  *
- * Order: parse plan, join cgroups, rlimits, capabilities, no_new_privs, reset
- * every signal disposition to SIG_DFL and clear the signal mask, mark fd 3
- * close-on-exec, close every descriptor >= 4, chdir, exec. A TARGET without a
- * '/' is searched in PATH like execvpe (default "/usr/local/bin:/usr/bin:/bin";
- * EACCES is preferred over ENOENT; ENOEXEC is reported, there is no shell
- * fallback). Descriptors are closed with close_range (Linux 5.9), else by
- * listing /proc/self/fd.
+ * Order: parse plan, reset every signal disposition to SIG_DFL and clear the
+ * signal mask, close every descriptor >= 5, become the child subreaper, fork.
+ * The shim stays as the resident (below). The target: lead a new process
+ * group, write its pid record, close fd 4, join cgroups, rlimits,
+ * capabilities, no_new_privs, mark fd 3 close-on-exec, close every
+ * descriptor >= 4, chdir, exec. A TARGET without a '/' is searched in PATH
+ * like execvpe (default "/usr/local/bin:/usr/bin:/bin"; EACCES is preferred
+ * over ENOENT; ENOEXEC is reported, there is no shell fallback). Descriptors
+ * are closed with close_range (Linux 5.9), else by listing /proc/self/fd.
  *
  * Status records: 16 bytes in host byte order, written to fd 3 in one write:
- *   uint32 magic   0x534f4c54 "SOLT": fatal; the shim then exits with 127
+ *   uint32 magic   0x534f4c54 "SOLT": fatal; the writer then exits with 127
  *                  0x534f4c57 "SOLW": warning (a non-fatal capability step);
- *                  the shim carries on
+ *                  the target carries on
+ *                  0x534f4c50 "SOLP": the target's pid in detail, first
  *   uint32 step    1 plan, 2 cgroup, 3 rlimit, 4 caps, 5 nnp, 6 signals,
- *                  7 fds, 8 chdir, 9 exec
+ *                  7 fds, 8 chdir, 9 exec, 10 fork, 11 subreaper
  *   int32  errno   the failing call's errno
  *   uint32 detail  plan: index in the shim's argv of the bad entry;
  *                  cgroup, rlimit: index of the entry among its repeated keys;
  *                  caps: 1 bounding set, 2 capset, 3 ambient set;
  *                  signals: the signal that could not be reset (0: the mask);
- *                  else 0
- * On success fd 3 is closed by the exec (close-on-exec) and the parent reads
- * EOF after zero or more warnings. A record is fewer than PIPE_BUF bytes, so
- * it is written atomically.
+ *                  fork: 0 the fork, 1 setpgid; pid record: the pid; else 0
+ * On success fd 3 is closed by the exec (close-on-exec; the resident closed
+ * its copy) and the library reads EOF after the pid record and zero or more
+ * warnings. A record is fewer than PIPE_BUF bytes, so it is written
+ * atomically.
+ *
+ * The resident, on the control socket:
+ *   library -> shim: one byte per command: 1..64 send that signal to the
+ *     target's process group (while the target is unreaped) and to every
+ *     child of the shim; 0x80 end: SIGKILL the tree, round after round as
+ *     orphans come, until no child is left, then exit 0. EOF (the host died,
+ *     or dropped the task): the same, then remove every rmdir= directory.
+ *   shim -> library: one 48-byte exit record once the target is reaped:
+ *     uint32 magic 0x534f4c58 "SOLX", uint32 code (1 exited, 2 killed,
+ *     3 killed with a core dump), int32 status (exit code or signal), uint32
+ *     flags (1: no other descendant was left), int64 user and system CPU
+ *     (microseconds) and peak RSS (KiB) from wait4, int64 reserved. The shim
+ *     exits after it when no descendant is left, else at the end command or
+ *     EOF; the library sees EOF on the socket when it has exited.
  *
  * Build (as the Makefile does):
  *   gcc -Os -static -nostdlib -nostartfiles -ffreestanding -fno-builtin
@@ -87,6 +113,14 @@
 #define NR_openat 257
 #define NR_prlimit64 302
 #define NR_close_range 436
+#define NR_clone 56
+#define NR_wait4 61
+#define NR_kill 62
+#define NR_getpid 39
+#define NR_setpgid 109
+#define NR_ppoll 271
+#define NR_signalfd4 289
+#define NR_unlinkat 263
 #elif defined(__aarch64__)
 #define NR_fcntl 25
 #define NR_chdir 49
@@ -105,6 +139,14 @@
 #define NR_execve 221
 #define NR_prlimit64 261
 #define NR_close_range 436
+#define NR_clone 220
+#define NR_wait4 260
+#define NR_kill 129
+#define NR_getpid 172
+#define NR_setpgid 154
+#define NR_ppoll 73
+#define NR_signalfd4 74
+#define NR_unlinkat 35
 #else
 #error "solti-exec-shim supports x86-64 and aarch64 only"
 #endif
@@ -144,12 +186,30 @@
 #define CAP_VERSION_3 0x20080522
 
 #define STATUS_FD 3
+#define CONTROL_FD 4
 #define FIRST_CLOSED_FD 4
+#define FIRST_RESIDENT_CLOSED_FD 5
 #define EXIT_SHIM_FAILED 127
 
-#define PROTOCOL "solti-shim/1"
+#define PROTOCOL "solti-shim/2"
 #define MAGIC_FATAL 0x534f4c54u
 #define MAGIC_WARNING 0x534f4c57u
+#define MAGIC_PID 0x534f4c50u
+#define MAGIC_EXIT 0x534f4c58u
+#define CMD_END 0x80
+
+#define SIGPIPE_ 13
+#define SIGCHLD_ 17
+#define SIG_BLOCK_ 0
+#define SIG_IGN_ 1
+#define WNOHANG_ 1
+#define WALL_ 0x40000000
+#define POLLIN_ 1
+#define O_NONBLOCK_ 04000
+#define E_AGAIN 11
+#define E_CHILD 10
+#define AT_REMOVEDIR_ 0x200
+#define PR_SET_CHILD_SUBREAPER_ 36
 
 enum step {
 	STEP_PLAN = 1,
@@ -161,12 +221,15 @@ enum step {
 	STEP_FDS,
 	STEP_CHDIR,
 	STEP_EXEC,
+	STEP_FORK,
+	STEP_SUBREAPER,
 };
 
 enum caps_detail { CAPS_BOUNDING = 1, CAPS_CAPSET, CAPS_AMBIENT };
 
 #define MAX_RLIMITS 16
 #define MAX_CGROUPS 16
+#define MAX_RMDIRS 16
 #define RLIM_NLIMITS_ 16
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 #define NAME_MAX_ 255
@@ -340,6 +403,8 @@ struct plan {
 	int n_rlimits;
 	const char *cgroups[MAX_CGROUPS];
 	int n_cgroups;
+	const char *rmdirs[MAX_RMDIRS];
+	int n_rmdirs;
 	int nnp;
 	int drop_caps;
 	uint64_t keep_caps;
@@ -453,6 +518,12 @@ static int parse_entry(const char *arg, struct plan *p)
 		if (!*v)
 			return E_INVAL;
 		p->cgroups[p->n_cgroups++] = v;
+	} else if ((v = after_prefix(arg, "rmdir="))) {
+		if (p->n_rmdirs == MAX_RMDIRS)
+			return E_2BIG;
+		if (*v != '/')
+			return E_INVAL;
+		p->rmdirs[p->n_rmdirs++] = v;
 	} else {
 		return E_INVAL;
 	}
@@ -466,6 +537,7 @@ static void parse_plan(int argc, char **argv, struct plan *p)
 	p->argv0 = NULL;
 	p->n_rlimits = 0;
 	p->n_cgroups = 0;
+	p->n_rmdirs = 0;
 	p->nnp = 0;
 	p->drop_caps = 0;
 	p->keep_caps = 0;
@@ -690,7 +762,7 @@ struct dirent64 {
 
 /* Fallback for kernels without close_range (before 5.9): close what
  * /proc/self/fd lists, rescanning until a pass closes nothing. */
-static int close_from_proc(void)
+static int close_from_proc_above(long first)
 {
 	uint64_t buf[512];
 	long dfd = sys4(NR_openat, AT_FDCWD_, "/proc/self/fd", O_RDONLY_ | O_CLOEXEC_, 0);
@@ -701,7 +773,7 @@ static int close_from_proc(void)
 			return E_NOSYS;
 		if (lim[1] > (1u << 20))
 			lim[1] = 1u << 20;
-		for (uint64_t fd = FIRST_CLOSED_FD; fd < lim[1]; fd++)
+		for (uint64_t fd = (uint64_t)first; fd < lim[1]; fd++)
 			sys1(NR_close, fd);
 		return 0;
 	}
@@ -718,7 +790,7 @@ static int close_from_proc(void)
 					continue;
 				for (; *s >= '0' && *s <= '9'; s++)
 					fd = fd * 10 + (*s - '0');
-				if (fd >= FIRST_CLOSED_FD && fd != dfd) {
+				if (fd >= first && fd != dfd) {
 					sys1(NR_close, fd);
 					closed = 1;
 				}
@@ -745,7 +817,7 @@ static void close_descriptors(void)
 		fail(STEP_FDS, (int)-r, 0);
 	r = sys3(NR_close_range, FIRST_CLOSED_FD, ~0u, 0);
 	if (r == -E_NOSYS)
-		r = -close_from_proc();
+		r = -close_from_proc_above(FIRST_CLOSED_FD);
 	if (r < 0)
 		fail(STEP_FDS, (int)-r, 0);
 }
@@ -838,6 +910,183 @@ static __attribute__((noreturn)) void exec_target(const struct plan *p, char **e
 	fail(STEP_EXEC, err, 0);
 }
 
+/* ---- the resident: subreaper of the target's tree ------------------------- */
+
+/* The shim stays the target's parent for the whole attempt. As a child
+ * subreaper it also becomes the parent of every orphaned descendant, setsid
+ * or double-forked ones included, so it can reap them, report the target's
+ * exact status, and kill the whole tree: on the library's command, and when
+ * the library's end of the control socket closes because the host died. */
+
+struct exit_record {
+	uint32_t magic;
+	uint32_t code; /* 1 exited, 2 killed, 3 killed and dumped core */
+	int32_t status; /* exit code or signal */
+	uint32_t flags; /* 1: no other descendant was left */
+	int64_t user_us, system_us, maxrss_kb, reserved;
+};
+
+struct kernel_rusage {
+	long utime_sec, utime_usec, stime_sec, stime_usec, maxrss;
+	long rest[13];
+};
+
+struct pollfd_ {
+	int fd;
+	short events, revents;
+};
+
+struct timespec_ {
+	long sec, nsec;
+};
+
+static int target_pid;
+static int target_reaped;
+
+/* Sends sig to every direct child; a pid listed here is a child not yet
+ * reaped, so it cannot have been reused. Killing them hands their own
+ * children to us, and the next round reaches those. */
+static void signal_children(int sig)
+{
+	char buf[512];
+	long fd = sys4(NR_openat, AT_FDCWD_, "/proc/thread-self/children", O_RDONLY_ | O_CLOEXEC_, 0);
+	long v = 0, n;
+	int in = 0;
+	if (fd < 0)
+		return;
+	while ((n = sys3(NR_read, fd, buf, sizeof buf)) > 0 || n == -E_INTR) {
+		for (long i = 0; i < n; i++) {
+			if (buf[i] >= '0' && buf[i] <= '9') {
+				v = v * 10 + (buf[i] - '0');
+				in = 1;
+			} else if (in) {
+				sys2(NR_kill, v, sig);
+				v = 0;
+				in = 0;
+			}
+		}
+	}
+	if (in)
+		sys2(NR_kill, v, sig);
+	sys1(NR_close, fd);
+}
+
+static void signal_tree(int sig)
+{
+	/* The target leads its group; while it is unreaped the group id is ours. */
+	if (!target_reaped)
+		sys2(NR_kill, -target_pid, sig);
+	signal_children(sig);
+}
+
+/* Reaps every child that has exited; returns 1 when none is left. */
+static int reap_all(struct exit_record *rec)
+{
+	for (;;) {
+		int st = 0;
+		struct kernel_rusage ru;
+		long r = sys4(NR_wait4, -1, &st, WNOHANG_ | WALL_, &ru);
+		if (r == -E_INTR)
+			continue;
+		if (r == -E_CHILD)
+			return 1;
+		if (r <= 0)
+			return 0;
+		if (r != target_pid)
+			continue;
+		target_reaped = 1;
+		rec->magic = MAGIC_EXIT;
+		if ((st & 0x7f) == 0) {
+			rec->code = 1;
+			rec->status = (st >> 8) & 0xff;
+		} else {
+			rec->code = (st & 0x80) ? 3 : 2;
+			rec->status = st & 0x7f;
+		}
+		rec->user_us = (int64_t)ru.utime_sec * 1000000 + ru.utime_usec;
+		rec->system_us = (int64_t)ru.stime_sec * 1000000 + ru.stime_usec;
+		rec->maxrss_kb = ru.maxrss;
+	}
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const char *b = buf;
+	while (len > 0) {
+		long n = sys3(NR_write, fd, b, len);
+		if (n == -E_INTR)
+			continue;
+		if (n <= 0)
+			return; /* the library is gone: nobody to tell */
+		b += n;
+		len -= (size_t)n;
+	}
+}
+
+static __attribute__((noreturn)) void resident(const struct plan *p)
+{
+	struct exit_record rec;
+	unsigned long ign[4] = {SIG_IGN_, 0, 0, 0};
+	uint64_t chld = 1ull << (SIGCHLD_ - 1);
+	struct timespec_ tick = {0, 10 * 1000 * 1000};
+	int reported = 0, ending = 0, host_gone = 0;
+	long sfd;
+
+	memset(&rec, 0, sizeof rec);
+	/* The target's descriptors are the target's: its pipes must reach EOF
+	 * when its tree closes them, not when the shim exits. */
+	for (int fd = 0; fd <= STATUS_FD; fd++)
+		sys1(NR_close, fd);
+	/* A write to a library that died must not kill us before the tree. */
+	sys4(NR_rt_sigaction, SIGPIPE_, ign, 0, sizeof(uint64_t));
+	sys4(NR_rt_sigprocmask, SIG_BLOCK_, &chld, 0, sizeof chld);
+	sfd = sys4(NR_signalfd4, -1, &chld, sizeof chld, O_CLOEXEC_ | O_NONBLOCK_);
+
+	for (;;) {
+		struct pollfd_ fds[2];
+		int nfds = 0, empty = reap_all(&rec);
+		if (target_reaped && !reported) {
+			rec.flags = (uint32_t)empty;
+			write_all(CONTROL_FD, &rec, sizeof rec);
+			reported = 1;
+		}
+		if (empty && (ending || reported)) {
+			if (host_gone)
+				for (int i = 0; i < p->n_rmdirs; i++)
+					sys3(NR_unlinkat, AT_FDCWD_, p->rmdirs[i], AT_REMOVEDIR_);
+			exit_group(0);
+		}
+		if (ending)
+			signal_tree(SIGKILL_);
+		else
+			fds[nfds++] = (struct pollfd_){CONTROL_FD, POLLIN_, 0};
+		if (sfd >= 0)
+			fds[nfds++] = (struct pollfd_){(int)sfd, POLLIN_, 0};
+		/* Without a signalfd, or while killing (orphans may be handed to
+		 * us between rounds), look again every 10 ms. */
+		sys5(NR_ppoll, fds, nfds, (ending || sfd < 0) ? &tick : NULL, 0, 0);
+		if (sfd >= 0) {
+			uint64_t junk[16];
+			while (sys3(NR_read, sfd, junk, sizeof junk) > 0)
+				;
+		}
+		if (!ending && fds[0].revents) {
+			unsigned char cmd[16];
+			long n = sys3(NR_read, CONTROL_FD, cmd, sizeof cmd);
+			if (n == 0 || (n < 0 && n != -E_INTR && n != -E_AGAIN)) {
+				ending = host_gone = 1; /* the host died or dropped the task */
+				continue;
+			}
+			for (long i = 0; i < n; i++) {
+				if (cmd[i] == CMD_END)
+					ending = 1;
+				else if (cmd[i] >= 1 && cmd[i] <= NSIG_)
+					signal_tree(cmd[i]);
+			}
+		}
+	}
+}
+
 /* ---- entry ------------------------------------------------------------------------- */
 
 __attribute__((used, noreturn)) void shim_main(long *sp)
@@ -846,13 +1095,33 @@ __attribute__((used, noreturn)) void shim_main(long *sp)
 	char **argv = (char **)(sp + 1);
 	char **envp = argv + argc + 1;
 	struct plan plan;
+	long pid;
 
 	parse_plan(argc, argv, &plan);
+	/* Both the resident and the target start with default dispositions (an
+	 * ignored SIGCHLD would lose the target's status) and an empty mask. */
+	reset_signals();
+	if (sys3(NR_close_range, FIRST_RESIDENT_CLOSED_FD, ~0u, 0) == -E_NOSYS)
+		close_from_proc_above(FIRST_RESIDENT_CLOSED_FD);
+	if (sys5(NR_prctl, PR_SET_CHILD_SUBREAPER_, 1, 0, 0, 0) < 0)
+		fail(STEP_SUBREAPER, E_INVAL, 0);
+	pid = sys5(NR_clone, SIGCHLD_, 0, 0, 0, 0);
+	if (pid < 0)
+		fail(STEP_FORK, (int)-pid, 0);
+	if (pid > 0) {
+		target_pid = (int)pid;
+		resident(&plan);
+	}
+	/* The target: it leads its own process group, tells the library its pid,
+	 * then applies the plan and execs. */
+	if (sys2(NR_setpgid, 0, 0) < 0)
+		fail(STEP_FORK, E_PERM, 1);
+	report(MAGIC_PID, 0, 0, (uint32_t)sys0(NR_getpid));
+	sys1(NR_close, CONTROL_FD);
 	join_cgroups(&plan);
 	apply_rlimits(&plan);
 	drop_caps(&plan);
 	set_no_new_privs(&plan);
-	reset_signals();
 	close_descriptors();
 	change_dir(&plan);
 	exec_target(&plan, envp);

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,12 +20,13 @@ func TestCountersBalance(t *testing.T) {
 	pr, err := sp.Start(sh("sleep 5"))
 	require.NoError(t, err)
 	assert.Equal(t, 1, LiveProcesses())
-	assert.Equal(t, 3, OpenFDs(), "pidfd, stdout and stderr")
+	assert.Equal(t, 4, OpenFDs(), "pidfd, control socket, stdout and stderr")
 	require.NoError(t, pr.Signal(unix.SIGKILL))
 	<-pr.Exited()
 	pr.Close()
 	assert.Zero(t, LiveProcesses())
-	assert.Zero(t, OpenFDs())
+	assert.Eventually(t, func() bool { return OpenFDs() == 0 }, 5*time.Second, time.Millisecond,
+		"the shim's pidfd goes once the shim is reaped")
 
 	run(t, sp, &Plan{Path: "true", Env: testEnv})
 	_, err = sp.Start(&Plan{Path: "solti-no-such-program", Env: testEnv})
@@ -34,5 +36,5 @@ func TestCountersBalance(t *testing.T) {
 	_, err = sp.Start(&Plan{Path: "true", Stdin: StdinInherit, Dir: "/nonexistent-dir", Env: testEnv})
 	require.Error(t, err)
 	assert.Zero(t, LiveProcesses())
-	assert.Zero(t, OpenFDs())
+	assert.Eventually(t, func() bool { return OpenFDs() == 0 }, 5*time.Second, time.Millisecond)
 }

@@ -26,6 +26,9 @@ const (
 	StepFds     = "fds"     // closing inherited descriptors
 	StepChdir   = "chdir"   // changing to Plan.Dir
 	StepExec    = "exec"    // exec of the target
+	// StepSubreaper: the shim could not become the child subreaper of the
+	// target's tree (Linux 3.4).
+	StepSubreaper = "subreaper"
 )
 
 // SpawnError is a failed spawn: which step failed, on what, and why.
@@ -82,9 +85,12 @@ func (e *SpawnError) IsSandbox() bool {
 	return false
 }
 
-// ErrStatusLost is returned by Reap (and SignalGroup) when the leader was
-// reaped by someone else: the host ignores SIGCHLD or reaps with waitpid(-1).
-var ErrStatusLost = errors.New("exit status lost: the host process reaped the child (SIGCHLD ignored or waitpid(-1))")
+// ErrStatusLost is returned by Reap when the resident shim ended without
+// reporting the target's status: something outside the library killed the
+// shim (a SIGKILL sent to its pid, the OOM killer). A host that ignores
+// SIGCHLD or reaps with waitpid(-1) only takes the shim's own status, which
+// carries nothing.
+var ErrStatusLost = errors.New("exit status lost: the resident shim was killed before it reported the target's status")
 
 // ErrClosed is returned when a Process was closed before its leader exited,
 // so it can no longer be waited for or signalled.

@@ -3,7 +3,6 @@ package proc
 import (
 	"encoding/binary"
 	"strconv"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,33 +34,22 @@ func (s Status) String() string {
 	return str
 }
 
-// si_code values for SIGCHLD (linux/signal.h).
-const (
-	cldExited = 1
-	cldKilled = 2
-	cldDumped = 3
-)
-
-// The SIGCHLD fields of siginfo_t (si_pid, si_uid, si_status) start after
-// three ints, aligned for the union's pointers and longs.
-const siginfoUnionOffset = 3*4 + (unsafe.Sizeof(uintptr(0))-4)%8
-
-func decodeStatus(info *unix.Siginfo, ru *unix.Rusage) Status {
-	raw := (*[unsafe.Sizeof(unix.Siginfo{})]byte)(unsafe.Pointer(info))
-	siStatus := int(int32(binary.NativeEndian.Uint32(raw[siginfoUnionOffset+8:])))
+// decodeExit reads the shim's exit record: magic, code (1 exited, 2 killed,
+// 3 dumped core), status, flags (1: no descendant was left), then user and
+// system time in microseconds and the peak RSS in KiB.
+func decodeExit(b []byte) (Status, bool) {
+	code := binary.NativeEndian.Uint32(b[4:])
+	status := int(int32(binary.NativeEndian.Uint32(b[8:])))
+	flags := binary.NativeEndian.Uint32(b[12:])
 	s := Status{
-		UserUs:   int64(ru.Utime.Sec)*1e6 + int64(ru.Utime.Usec),
-		SystemUs: int64(ru.Stime.Sec)*1e6 + int64(ru.Stime.Usec),
-		MaxRSSKb: int64(ru.Maxrss),
+		UserUs:   int64(binary.NativeEndian.Uint64(b[16:])),
+		SystemUs: int64(binary.NativeEndian.Uint64(b[24:])),
+		MaxRSSKb: int64(binary.NativeEndian.Uint64(b[32:])),
 	}
-	switch info.Code {
-	case cldExited:
-		s.Exited = true
-		s.ExitCode = siStatus
-	default: // cldKilled, cldDumped
-		s.ExitCode = -1
-		s.Signal = siStatus
-		s.CoreDumped = info.Code == cldDumped
+	if code == 1 {
+		s.Exited, s.ExitCode = true, status
+	} else {
+		s.ExitCode, s.Signal, s.CoreDumped = -1, status, code == 3
 	}
-	return s
+	return s, flags&1 == 0
 }

@@ -16,10 +16,11 @@ type childPipes struct {
 	outR, outW       int
 	errR, errW       int
 	statusR, statusW int
+	sock, shimSock   int // the control socket: the library's end, the shim's
 }
 
 func openPipes() (*childPipes, error) {
-	cp := &childPipes{-1, -1, -1, -1, -1, -1}
+	cp := &childPipes{-1, -1, -1, -1, -1, -1, -1, -1}
 	for _, ends := range [][2]*int{{&cp.outR, &cp.outW}, {&cp.errR, &cp.errW}, {&cp.statusR, &cp.statusW}} {
 		var fds [2]int
 		if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
@@ -33,6 +34,17 @@ func openPipes() (*childPipes, error) {
 			return nil, &SpawnError{Step: StepPipe, Errno: toErrno(err)}
 		}
 	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		cp.closeAll()
+		return nil, &SpawnError{Step: StepPipe, Arg: "control socket", Errno: toErrno(err)}
+	}
+	cp.sock, cp.shimSock = fds[0], fds[1]
+	openFDs.Add(2)
+	if err := unix.SetNonblock(cp.sock, true); err != nil {
+		cp.closeAll()
+		return nil, &SpawnError{Step: StepPipe, Arg: "control socket", Errno: toErrno(err)}
+	}
 	return cp, nil
 }
 
@@ -42,6 +54,7 @@ func (cp *childPipes) closeWriteEnds() {
 	closeFD(&cp.outW)
 	closeFD(&cp.errW)
 	closeFD(&cp.statusW)
+	closeFD(&cp.shimSock)
 }
 
 func (cp *childPipes) closeAll() {
@@ -49,6 +62,7 @@ func (cp *childPipes) closeAll() {
 	closeFD(&cp.outR)
 	closeFD(&cp.errR)
 	closeFD(&cp.statusR)
+	closeFD(&cp.sock)
 }
 
 // file hands a read end over to an *os.File registered with Go's poller, so

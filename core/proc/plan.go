@@ -53,6 +53,11 @@ type Plan struct {
 	// before anything else: cgroup v1 hierarchies, and the v2 cgroup on
 	// kernels without CLONE_INTO_CGROUP (before 5.7).
 	JoinProcs []string
+
+	// RemoveDirs are cgroup directories the resident shim removes if the
+	// library's end of its control socket closes before the end of the
+	// attempt (the host died): once the tree is dead they are empty.
+	RemoveDirs []string
 }
 
 // The shim's limits on repeated keys (MAX_RLIMITS, MAX_CGROUPS).
@@ -125,6 +130,14 @@ func (p *Plan) check() error {
 			return planError("JoinProcs["+strconv.Itoa(i)+"]", unix.EINVAL)
 		}
 	}
+	if len(p.RemoveDirs) > maxJoinProcs {
+		return planError("RemoveDirs", unix.E2BIG)
+	}
+	for i, d := range p.RemoveDirs {
+		if !strings.HasPrefix(d, "/") || strings.IndexByte(d, 0) >= 0 {
+			return planError("RemoveDirs["+strconv.Itoa(i)+"]", unix.EINVAL)
+		}
+	}
 	if p.HasCgroupFD && p.CgroupFD < 0 {
 		return planError("CgroupFD", unix.EBADF)
 	}
@@ -140,6 +153,9 @@ func (p *Plan) shimArgs(shimPath string) []string {
 	argv = append(argv, shimPath, shimProtocol)
 	for _, j := range p.JoinProcs {
 		argv = append(argv, "cgroup-procs="+j)
+	}
+	for _, d := range p.RemoveDirs {
+		argv = append(argv, "rmdir="+d)
 	}
 	for _, r := range p.Rlimits {
 		argv = append(argv, "rlimit="+strconv.Itoa(r.Resource)+":"+

@@ -1,208 +1,239 @@
 package proc
 
 import (
+	"encoding/binary"
+	"errors"
+	"io"
 	"os"
 	"sync"
-	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// Process is a started child: the leader of its own process group, held
-// through a pidfd. Its leader stays a zombie until Reap, which keeps its pid
-// and its process-group id from being reused while this handle can signal
-// them.
+// Process is a started target and the resident shim that is its parent.
+//
+// The shim is the target's parent and the child subreaper of its tree, so
+// every orphaned descendant (setsid or double-forked ones included) becomes
+// its child. It reports the target's exact status and resource usage on the
+// control socket, kills the tree on the library's command, and when the
+// library's end of the socket closes (the host died, or the Process was
+// closed without an end) it kills the tree, removes Plan.RemoveDirs and
+// exits. The library never signals a pid: the shim signals its own children,
+// whose pids cannot be reused while they are unreaped.
 type Process struct {
-	Pid    int
-	Stdout *os.File // read ends of the pipes, non-blocking in Go's poller:
-	Stderr *os.File // SetReadDeadline and Close unblock a reader
+	Pid     int      // the target's pid (the shim's child)
+	ShimPid int      // the resident shim's pid (the host's child)
+	Stdout  *os.File // read ends of the pipes, non-blocking in Go's poller:
+	Stderr  *os.File // SetReadDeadline and Close unblock a reader
 
 	// Warnings are the plan's non-fatal failures (a capability step with
 	// Plan.CapsFatal false): the child runs without what they name.
 	Warnings []*SpawnError
 
-	pidfd     *os.File
-	conn      syscall.RawConn // pidfd's; holds a reference while in use
-	exited    chan struct{}   // closed when the leader has exited
-	watchDone chan struct{}   // closed when the watcher gave up (exit or Close)
+	pidfd    int           // the shim's
+	sock     *os.File      // the control socket, in Go's poller
+	exited   chan struct{} // closed when the target's status is known (or lost)
+	shimGone chan struct{} // closed when the shim closed its end (it is exiting)
 
-	mu      sync.Mutex
-	closed  bool
-	reaped  bool
-	status  Status
-	reapErr error
+	// Written by the watcher before exited is closed.
+	status    Status
+	statusErr error
+	treeLeft  bool // descendants outlived the target
+
+	mu       sync.Mutex
+	closed   bool
+	ended    bool // the end command was sent
+	shimDone bool // the shim was reaped
 }
 
-// watch takes over pidfd and starts the goroutine that closes Exited. The
-// pidfd sits in Go's poller, so waiting costs no OS thread.
-func (p *Process) watch(pidfd int) {
+// endCommand asks the shim to kill the whole tree and exit; a byte from 1
+// to 64 asks it to send that signal to the tree.
+const endCommand = 0x80
+
+// watch takes over the shim's pidfd and the control socket and starts the
+// goroutine that reads the target's status. The socket sits in Go's poller,
+// so waiting costs no OS thread.
+func (p *Process) watch(pidfd int, sock *os.File) {
+	p.pidfd = pidfd
+	p.sock = sock
 	p.exited = make(chan struct{})
-	p.watchDone = make(chan struct{})
-	// Non-blocking, os.NewFile registers it with the poller.
-	unix.SetNonblock(pidfd, true)
-	p.pidfd = os.NewFile(uintptr(pidfd), "pidfd")
-	conn, err := p.pidfd.SyscallConn()
-	if err != nil { // cannot happen for a fresh *os.File
-		panic("proc: pidfd: " + err.Error())
-	}
-	p.conn = conn
-	go func() {
-		defer close(p.watchDone)
-		err := conn.Read(func(fd uintptr) bool {
-			// Readable means exited; the check costs a zero-timeout poll.
-			return pidfdExited(int(fd))
-		})
-		if err == nil {
-			close(p.exited)
+	p.shimGone = make(chan struct{})
+	go p.readReports()
+}
+
+func (p *Process) readReports() {
+	defer func() {
+		if r := recover(); r != nil {
+			p.failWatch(errors.New("proc: status reader panicked"))
 		}
 	}()
+	var buf [exitSize]byte
+	_, err := io.ReadFull(p.sock, buf[:])
+	if err != nil {
+		p.mu.Lock()
+		closed := p.closed
+		p.mu.Unlock()
+		if closed {
+			p.failWatch(ErrClosed)
+		} else {
+			p.failWatch(ErrStatusLost)
+		}
+		return
+	}
+	if binary.NativeEndian.Uint32(buf[0:]) != magicExit {
+		p.failWatch(&SpawnError{Step: StepStatus, Errno: unix.EPROTO, Err: errors.New("bad exit record")})
+		return
+	}
+	p.status, p.treeLeft = decodeExit(buf[:])
+	close(p.exited)
+	// The shim exits once nothing is left of the tree: EOF then.
+	var junk [64]byte
+	for {
+		if _, err := p.sock.Read(junk[:]); err != nil {
+			break
+		}
+	}
+	close(p.shimGone)
 }
 
-// Exited is closed when the leader has exited. It does not reap: the zombie
-// keeps the pid and the group id reserved until Reap.
+func (p *Process) failWatch(err error) {
+	p.statusErr = err
+	close(p.exited)
+	close(p.shimGone)
+}
+
+// Exited is closed when the target has exited and its status is known, or
+// when the shim went away without reporting it.
 func (p *Process) Exited() <-chan struct{} { return p.exited }
 
-// Reap waits for the leader to exit (see Exited), collects its status and
-// resource usage, and releases its pid. It returns ErrStatusLost if the host
-// reaped it first (it ignores SIGCHLD or reaps with waitpid(-1)), and
-// ErrClosed if the handle was closed before the exit. Later calls return the
-// same result.
-//
-// The wait is waitid(P_PIDFD), not wait4(pid): it names exactly this child, so
-// even when the host reaped it and the pid was reused it cannot collect
-// somebody else's.
+// Reap waits for the target's exit (see Exited) and returns its status and
+// resource usage. It returns ErrStatusLost if the shim was killed from
+// outside before it reported. A host that ignores SIGCHLD or reaps with
+// waitpid(-1) loses nothing: it can only take the shim's status.
 func (p *Process) Reap() (Status, error) {
-	<-p.watchDone
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.reaped {
-		select {
-		case <-p.exited:
-			p.reapLocked()
-		default:
-			return Status{}, ErrClosed
-		}
-	}
-	return p.status, p.reapErr
+	<-p.exited
+	return p.status, p.statusErr
 }
 
-// reapLocked collects the exited leader; p.mu is held and the pidfd is open.
-func (p *Process) reapLocked() {
-	var info unix.Siginfo
-	var ru unix.Rusage
-	var werr error
-	err := p.conn.Control(func(fd uintptr) {
-		for {
-			werr = unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED, &ru)
-			if werr != unix.EINTR {
-				return
-			}
-		}
-	})
-	if err == nil {
-		err = werr
-	}
-	p.reaped = true
-	switch {
-	case err == nil:
-		p.status = decodeStatus(&info, &ru)
-	case err == unix.ECHILD:
-		p.reapErr = ErrStatusLost
-	default:
-		p.reapErr = &os.SyscallError{Syscall: "waitid", Err: err}
-	}
+// TreeLeft reports, once Exited is closed, whether descendants of the target
+// were still alive when it exited.
+func (p *Process) TreeLeft() bool {
+	<-p.exited
+	return p.treeLeft
 }
 
-// Signal sends sig to the leader through its pidfd, so it can never reach a
-// process that reused the pid. It does nothing once the leader is reaped or
-// gone; after Close it returns ErrClosed.
+// Signal has the shim send sig to the target's tree: its process group while
+// the target is unreaped, and every child of the shim (the target and each
+// orphaned descendant, setsid or not). A setsid descendant whose own parent
+// still lives is reached once that parent dies and hands it to the shim,
+// which End and Close do round after round with SIGKILL. After Close it
+// returns ErrClosed.
 func (p *Process) Signal(sig unix.Signal) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.reaped {
-		return nil
+	if sig < 1 || sig > 64 {
+		return unix.EINVAL
 	}
-	if p.closed {
-		return ErrClosed
-	}
-	var serr error
-	if err := p.conn.Control(func(fd uintptr) {
-		serr = unix.PidfdSendSignal(int(fd), sig, nil, 0)
-	}); err != nil {
-		return err
-	}
-	if serr != nil && serr != unix.ESRCH {
-		return &os.SyscallError{Syscall: "pidfd_send_signal", Err: serr}
-	}
-	return nil
+	return p.command(byte(sig))
 }
 
-// SignalGroup sends sig to the leader's whole process group (kill(-pgid)),
-// reaching descendants that stayed in it. It acts only while the leader is
-// alive or an unreaped zombie of ours, because only then is the group id
-// certain not to have been reused; it does nothing after Reap. If the host
-// reaped the leader (SIGCHLD ignored, waitpid(-1)) it sends nothing and
-// returns ErrStatusLost. A group with nobody left in it is not an error.
-func (p *Process) SignalGroup(sig unix.Signal) error {
+// SignalGroup is Signal: the shim reaches the group and beyond.
+func (p *Process) SignalGroup(sig unix.Signal) error { return p.Signal(sig) }
+
+func (p *Process) command(b byte) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.reaped {
-		return nil
-	}
 	if p.closed {
 		return ErrClosed
 	}
-	var info unix.Siginfo
+	select {
+	case <-p.shimGone:
+		return nil // nothing left to signal
+	default:
+	}
 	var werr error
-	if err := p.conn.Control(func(fd uintptr) {
-		for {
-			werr = unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
-			if werr != unix.EINTR {
-				return
-			}
-		}
+	c, err := p.sock.SyscallConn()
+	if err != nil {
+		return err
+	}
+	if err := c.Write(func(fd uintptr) bool {
+		// MSG_NOSIGNAL: a shim that just exited must not raise SIGPIPE in
+		// the host.
+		_, werr = unix.SendmsgN(int(fd), []byte{b}, nil, nil, unix.MSG_NOSIGNAL)
+		return werr != unix.EAGAIN
 	}); err != nil {
 		return err
 	}
-	if werr == unix.ECHILD {
-		return ErrStatusLost
-	}
-	if err := unix.Kill(-p.Pid, sig); err != nil && err != unix.ESRCH {
-		return &os.SyscallError{Syscall: "kill", Err: err}
+	if werr != nil && werr != unix.EPIPE && werr != unix.ECONNRESET {
+		return &os.SyscallError{Syscall: "write", Err: werr}
 	}
 	return nil
 }
 
-// Close releases the pidfd and the pipes still open, unblocking their
-// readers. If the leader has exited it is reaped first, so no zombie is left;
-// a leader still running is not killed (kill and Reap before Close). Close is
+// End kills whatever is left of the tree and waits, up to bound, until the
+// shim has reaped all of it and exited. It does not wait for an exit before
+// it: a running target is killed too.
+func (p *Process) End(bound time.Duration) {
+	p.mu.Lock()
+	send := !p.ended
+	p.ended = true
+	p.mu.Unlock()
+	if send {
+		p.command(endCommand)
+	}
+	tm := time.NewTimer(bound)
+	defer tm.Stop()
+	select {
+	case <-p.shimGone:
+	case <-tm.C:
+	}
+}
+
+// Close releases the control socket, the pidfd and the pipes still open,
+// unblocking their readers. If the tree is still alive the shim sees the
+// socket close, kills the tree, removes Plan.RemoveDirs and exits; Close does
+// not wait for that. The shim is reaped as soon as it has exited. Close is
 // idempotent.
 func (p *Process) Close() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.closed {
+		p.mu.Unlock()
 		return
 	}
 	p.closed = true
-	if !p.reaped && p.leaderExitedLocked() {
-		p.reapLocked()
-	}
-	p.pidfd.Close()
+	p.mu.Unlock()
+	p.sock.Close()
 	p.Stdout.Close()
 	p.Stderr.Close()
 	openFDs.Add(-3)
 	liveProcs.Add(-1)
-}
-
-// leaderExitedLocked asks the pidfd directly, not only Exited: the watcher may
-// not have run yet.
-func (p *Process) leaderExitedLocked() bool {
 	select {
-	case <-p.exited:
-		return true
+	case <-p.shimGone:
+		// The shim's end of the socket is closed: it has exited, or is in
+		// exit_group, so waiting for it is a matter of microseconds.
+		p.reapShim()
+		return
 	default:
 	}
-	exited := false
-	p.conn.Control(func(fd uintptr) { exited = pidfdExited(int(fd)) })
-	return exited
+	if pidfdExited(p.pidfd) {
+		p.reapShim()
+		return
+	}
+	go func() {
+		// The shim exits within a kill round of its socket closing; wait
+		// for it in the poller without holding a thread.
+		unix.SetNonblock(p.pidfd, true)
+		f := os.NewFile(uintptr(p.pidfd), "pidfd")
+		if c, err := f.SyscallConn(); err == nil {
+			c.Read(func(fd uintptr) bool { return pidfdExited(int(fd)) })
+			c.Control(func(fd uintptr) { reapShim(int(fd)) })
+		}
+		f.Close()
+		openFDs.Add(-1)
+	}()
+}
+
+func (p *Process) reapShim() {
+	reapShim(p.pidfd)
+	unix.Close(p.pidfd)
+	openFDs.Add(-1)
 }

@@ -97,11 +97,12 @@ func TestRusageOfBusyChild(t *testing.T) {
 	assert.Greater(t, r.status.MaxRSSKb, int64(100), "%+v", r.status)
 }
 
-// Exited does not reap: the leader stays a zombie, holding its pid and group
-// id, until Reap. Reap is idempotent.
-func TestExitedKeepsZombieUntilReap(t *testing.T) {
+// The shim reaps the target and reports its status: once Exited is closed
+// the target is gone, and Reap gives the same answer every time. A signal
+// after the end reaches nobody and is not an error.
+func TestExitedReportsReapedTarget(t *testing.T) {
 	sp := setup(t)
-	pr, err := sp.Start(&Plan{Path: "true", Env: testEnv})
+	pr, err := sp.Start(sh("exit 3"))
 	require.NoError(t, err)
 	defer pr.Close()
 	select {
@@ -109,14 +110,15 @@ func TestExitedKeepsZombieUntilReap(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Exited never closed")
 	}
-	assert.Equal(t, "Z", procState(pr.Pid))
-	assert.NoError(t, pr.SignalGroup(unix.SIGKILL), "group of a zombie leader")
 	st1, err1 := pr.Reap()
 	st2, err2 := pr.Reap()
 	require.NoError(t, err1)
+	assert.Equal(t, 3, st1.ExitCode)
 	assert.Equal(t, st1, st2)
 	assert.Equal(t, err1, err2)
-	assert.Equal(t, "", procState(pr.Pid))
+	assert.False(t, pr.TreeLeft())
+	assert.Eventually(t, func() bool { return procState(pr.Pid) == "" }, 5*time.Second, time.Millisecond)
+	assert.NoError(t, pr.SignalGroup(unix.SIGKILL))
 }
 
 func TestSignalGroupKillsBackgroundGrandchild(t *testing.T) {
@@ -144,35 +146,46 @@ func TestSignalGroupKillsBackgroundGrandchild(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond)
 }
 
-func TestReapAfterHostReapedByPid(t *testing.T) {
+// The host steals the shim's status, as waitpid(-1) would: the target's
+// status came on the control socket and is not lost.
+func TestReapAfterHostReapedShim(t *testing.T) {
 	sp := setup(t)
-	pr, err := sp.Start(&Plan{Path: "true", Env: testEnv})
+	pr, err := sp.Start(sh("exit 7"))
 	require.NoError(t, err)
 	defer pr.Close()
-	<-pr.Exited()
-	// The host steals the status, as waitpid(-1) would.
 	var ws unix.WaitStatus
-	_, err = unix.Wait4(pr.Pid, &ws, 0, nil)
+	_, err = unix.Wait4(pr.ShimPid, &ws, 0, nil)
 	require.NoError(t, err)
+	st, err := pr.Reap()
+	require.NoError(t, err)
+	assert.Equal(t, 7, st.ExitCode)
+}
+
+// The shim killed from outside before it reported: the status is lost, and
+// says so; the tree dies with the shim's socket.
+func TestReapStatusLostWhenShimKilled(t *testing.T) {
+	sp := setup(t)
+	pr, err := sp.Start(sh("sleep 100"))
+	require.NoError(t, err)
+	defer pr.Close()
+	require.NoError(t, unix.Kill(pr.ShimPid, unix.SIGKILL))
 	_, err = pr.Reap()
 	assert.ErrorIs(t, err, ErrStatusLost)
-	_, err = pr.Reap()
-	assert.ErrorIs(t, err, ErrStatusLost)
-	assert.NoError(t, pr.SignalGroup(unix.SIGKILL), "after Reap, even a lost one, SignalGroup is a no-op")
+	unix.Kill(pr.Pid, unix.SIGKILL) // orphaned without its subreaper
 }
 
 // childScenarioEnv selects a scenario in a re-executed test binary, for what
 // must not touch the main test process (SIGCHLD ignored).
 const childScenarioEnv = "SOLTI_PROC_TEST_SCENARIO"
 
-func TestReapStatusLostWhenHostIgnoresSIGCHLD(t *testing.T) {
+func TestReapExactWhenHostIgnoresSIGCHLD(t *testing.T) {
 	if os.Getenv(childScenarioEnv) == "sigchld-ignored" {
 		sigchldIgnoredScenario(t)
 		return
 	}
 	setup(t)
 	out := runScenario(t, "sigchld-ignored")
-	assert.Contains(t, out, "--- PASS: TestReapStatusLostWhenHostIgnoresSIGCHLD")
+	assert.Contains(t, out, "--- PASS: TestReapExactWhenHostIgnoresSIGCHLD")
 }
 
 // runScenario re-executes the test binary for the running test only, with
@@ -207,18 +220,16 @@ func sigchldIgnoredScenario(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Exited never closed")
 	}
-	_, err = pr.Reap()
-	assert.ErrorIs(t, err, ErrStatusLost)
-	assert.EqualError(t, err, "exit status lost: the host process reaped the child (SIGCHLD ignored or waitpid(-1))")
+	st, err := pr.Reap()
+	require.NoError(t, err, "the shim reports the status; the host only loses the shim's")
+	assert.True(t, st.Success(), st.String())
 
-	// A leader reaped by the host no longer reserves its group id: a group
-	// signal is refused rather than risk a reused id.
-	pr2, err := sp.Start(&Plan{Path: "true", Env: testEnv})
+	pr2, err := sp.Start(sh("kill -TERM $$"))
 	require.NoError(t, err)
 	defer pr2.Close()
-	<-pr2.Exited()
-	assert.ErrorIs(t, pr2.SignalGroup(unix.SIGKILL), ErrStatusLost)
-	assert.NoError(t, pr2.Signal(unix.SIGKILL))
+	st, err = pr2.Reap()
+	require.NoError(t, err)
+	assert.Equal(t, int(unix.SIGTERM), st.Signal)
 }
 
 func TestCloseUnblocksReadersAndReapsExited(t *testing.T) {
@@ -243,13 +254,13 @@ func TestCloseUnblocksReadersAndReapsExited(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("reader not unblocked by Close")
 	}
-	// Close reaped the exited leader, so Reap has its status.
+	// The status was reported before Close, so Reap has it.
 	st, err := pr.Reap()
 	require.NoError(t, err)
 	assert.Equal(t, int(unix.SIGKILL), st.Signal)
 
-	// Closed while running: Reap and the signals say so. Kill it by pid
-	// (safe: it is our unreaped child) and collect it to leave nothing behind.
+	// Closed while running: Reap and the signals say so, and the shim,
+	// seeing its socket close, kills the tree.
 	pr, err = sp.Start(&Plan{Path: "sleep", Args: []string{"100"}, Env: testEnv})
 	require.NoError(t, err)
 	pr.Close()
@@ -257,10 +268,7 @@ func TestCloseUnblocksReadersAndReapsExited(t *testing.T) {
 	assert.ErrorIs(t, err, ErrClosed)
 	assert.ErrorIs(t, pr.Signal(unix.SIGKILL), ErrClosed)
 	assert.ErrorIs(t, pr.SignalGroup(unix.SIGKILL), ErrClosed)
-	require.NoError(t, unix.Kill(pr.Pid, unix.SIGKILL))
-	var ws unix.WaitStatus
-	_, err = unix.Wait4(pr.Pid, &ws, 0, nil)
-	require.NoError(t, err)
+	assert.Eventually(t, func() bool { return procState(pr.Pid) == "" }, 5*time.Second, time.Millisecond)
 }
 
 func TestStdoutDeadline(t *testing.T) {

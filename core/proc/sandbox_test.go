@@ -146,7 +146,7 @@ func TestCgroupV2IntoCgroupFD(t *testing.T) {
 	r := run(t, sp, p)
 	assert.Contains(t, r.stdout, "0::"+filepath.Join(own, name)+"\n")
 
-	// Not a cgroup: the clone fails, and the error names the directory.
+	// Not a cgroup: joining it fails, and the error names its cgroup.procs.
 	notCgroup := t.TempDir()
 	bad, err := unix.Open(notCgroup, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	require.NoError(t, err)
@@ -156,7 +156,7 @@ func TestCgroupV2IntoCgroupFD(t *testing.T) {
 	var se *SpawnError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, StepCgroup, se.Step)
-	assert.Equal(t, notCgroup, se.Arg)
+	assert.Equal(t, filepath.Join(notCgroup, "cgroup.procs"), se.Arg)
 	assert.True(t, se.IsSandbox())
 }
 

@@ -228,7 +228,7 @@ func TestChildGetsDefaultSignalsAndEmptyMask(t *testing.T) {
 			status, _ := os.ReadFile("/proc/thread-self/status")
 			threadMask = statusField(t, string(status), "SigBlk")
 		},
-		afterFork: func(int) {
+		afterFork: func() {
 			set := unix.Sigset_t{}
 			set.Val[0] = 1<<(unix.SIGUSR2-1) | 1<<(unix.SIGTERM-1)
 			unix.PthreadSigmask(unix.SIG_UNBLOCK, &set, nil)
@@ -312,34 +312,5 @@ func TestManyConcurrentSpawns(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
-	}
-}
-
-func TestSpawnsAlwaysForkOnTheSameThread(t *testing.T) {
-	sp := setup(t)
-	var mu sync.Mutex
-	tids := map[int]int{}
-	testHooks.Store(&spawnHooks{afterFork: func(tid int) {
-		mu.Lock()
-		tids[tid]++
-		mu.Unlock()
-	}})
-	defer testHooks.Store(nil)
-
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run(t, sp, &Plan{Path: "true", Env: testEnv})
-		}()
-	}
-	wg.Wait()
-	mu.Lock()
-	defer mu.Unlock()
-	require.Len(t, tids, 1, "forks ran on threads %v", tids)
-	for tid, count := range tids {
-		assert.Equal(t, 20, count)
-		assert.Positive(t, tid)
 	}
 }

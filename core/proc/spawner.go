@@ -6,14 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
 // Spawner starts processes through one exec shim. It holds no other state and
-// is safe for concurrent use; all Spawners share the one spawn thread.
+// is safe for concurrent use.
 type Spawner struct {
 	path string
 }
@@ -52,38 +51,27 @@ func NewSpawner(shimPath string) (*Spawner, error) {
 func (s *Spawner) ShimPath() string { return s.path }
 
 // Start spawns p and returns once the target has been exec'd, or with a
-// *SpawnError naming the step that failed. The fork happens on the spawn
-// thread; waiting for the target's exec happens on the calling goroutine, so
-// concurrent Starts overlap. On success the caller owns the Process and must
-// Reap and Close it.
+// *SpawnError naming the step that failed. The fork and the wait for the
+// target's exec happen on the calling goroutine, so concurrent Starts
+// overlap. On success the caller owns the Process and must Close it.
 //
-// Where clone3 is refused with ENOSYS although the kernel has it (a seccomp
-// filter in a container, valgrind), a plan with a CgroupFD is started again
-// with the shim joining that cgroup before exec, as on kernels before 5.7;
-// later Starts go that way at once.
+// The shim stays resident as the target's parent and child subreaper (see
+// Process). It lives outside the attempt's cgroups, so that it can remove
+// them when the host dies: a plan's CgroupFD is joined by the target, from
+// the shim, through that cgroup's cgroup.procs.
 func (s *Spawner) Start(p *Plan) (*Process, error) {
-	if p.HasCgroupFD && noCloneIntoCgroup.Load() {
-		if q, ok := p.joinFromShim(); ok {
-			p = q
+	if p.HasCgroupFD {
+		q, ok := p.joinFromShim()
+		if !ok {
+			return nil, &SpawnError{Step: StepCgroup, Arg: "fd " + strconv.Itoa(p.CgroupFD), Errno: unix.EBADF}
 		}
+		p = q
 	}
-	proc, err := s.start(p)
-	var se *SpawnError
-	if err != nil && p.HasCgroupFD && errors.As(err, &se) && se.Step == StepCgroup && se.Errno == unix.ENOSYS {
-		if q, ok := p.joinFromShim(); ok {
-			noCloneIntoCgroup.Store(true)
-			return s.start(q)
-		}
-	}
-	return proc, err
+	return s.start(p)
 }
 
-// noCloneIntoCgroup is set once clone3 has been refused with ENOSYS: the
-// process's seccomp filter (or valgrind) will not change its mind.
-var noCloneIntoCgroup atomic.Bool
-
 // joinFromShim is p with its CgroupFD turned into a cgroup.procs path the
-// shim writes to before anything else.
+// target writes to before anything else.
 func (p *Plan) joinFromShim() (*Plan, bool) {
 	dir, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(p.CgroupFD))
 	if err != nil || !filepath.IsAbs(dir) || len(p.JoinProcs) >= maxJoinProcs {
@@ -100,7 +88,10 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 		return nil, err
 	}
 	stdin, devNull := 0, -1
-	if p.Stdin == StdinNull {
+	if p.Stdin == StdinNull || !hostStdinInheritable() {
+		// A host that closed its descriptor 0 may have it reused by
+		// whatever opened a file next (the Go runtime's cgroup CPU file at
+		// load): "inherit" gives the child /dev/null rather than that.
 		fd, err := openDevNull()
 		if err != nil {
 			return nil, err
@@ -115,20 +106,17 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 	argv := p.shimArgs(s.path)
 	pidfd := -1
 	sys := &syscall.SysProcAttr{
-		Setpgid:   true, // the child leads its own group: SignalGroup reaches its descendants
-		Pdeathsig: syscall.SIGKILL,
-		PidFD:     &pidfd,
-	}
-	if p.HasCgroupFD {
-		sys.UseCgroupFD = true
-		sys.CgroupFD = p.CgroupFD
+		// The shim leads its own group, away from the host's terminal
+		// signals; the target leads another one of its own.
+		Setpgid: true,
+		PidFD:   &pidfd,
 	}
 	attr := &syscall.ProcAttr{
 		Env:   p.Env,
-		Files: []uintptr{uintptr(stdin), uintptr(pipes.outW), uintptr(pipes.errW), uintptr(pipes.statusW)},
+		Files: []uintptr{uintptr(stdin), uintptr(pipes.outW), uintptr(pipes.errW), uintptr(pipes.statusW), uintptr(pipes.shimSock)},
 		Sys:   sys,
 	}
-	pid, err := forkOnSpawnThread(s.path, argv, attr)
+	shimPid, err := forkShim(s.path, argv, attr)
 	pipes.closeWriteEnds()
 	closeFD(&devNull)
 	if err != nil {
@@ -136,26 +124,27 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 		return nil, s.forkError(toErrno(err), p)
 	}
 	if pidfd < 0 {
-		// The kernel gave no pidfd (before 5.2): without it nothing here is
-		// race-free, so refuse rather than run unsupervised.
-		unix.Kill(pid, unix.SIGKILL)
-		var ws unix.WaitStatus
-		unix.Wait4(pid, &ws, 0, nil)
+		// The kernel gave no pidfd (before 5.2): refuse rather than keep a
+		// child whose pid could be reused under us. Closing the control
+		// socket makes the shim kill the target and exit.
 		pipes.closeAll()
+		var ws unix.WaitStatus
+		unix.Wait4(shimPid, &ws, 0, nil)
 		return nil, &SpawnError{Step: StepFork, Arg: "pidfd", Errno: unix.ENOSYS}
 	}
 	openFDs.Add(1) // the pidfd
 
-	fatal, warnings, rerr := readStatus(pipes.statusR, pidfd)
+	pid, fatal, warnings, rerr := readStatus(pipes.statusR, pipes.sock)
 	closeFD(&pipes.statusR)
 	if fatal != nil || rerr != nil {
+		// Closing the control socket ends the shim and whatever it started.
+		pipes.closeAll()
 		if rerr != nil {
 			unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
 		}
 		reapShim(pidfd)
 		unix.Close(pidfd)
 		openFDs.Add(-1)
-		pipes.closeAll()
 		if rerr != nil {
 			return nil, &SpawnError{Step: StepStatus, Errno: unix.EPROTO, Err: rerr}
 		}
@@ -163,20 +152,30 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 	}
 
 	proc := &Process{
-		Pid:    pid,
-		Stdout: pipes.file(&pipes.outR, "stdout"),
-		Stderr: pipes.file(&pipes.errR, "stderr"),
+		Pid:     pid,
+		ShimPid: shimPid,
+		Stdout:  pipes.file(&pipes.outR, "stdout"),
+		Stderr:  pipes.file(&pipes.errR, "stderr"),
 	}
 	for _, w := range warnings {
 		proc.Warnings = append(proc.Warnings, w.toError(p, argv))
 	}
-	proc.watch(pidfd)
+	proc.watch(pidfd, pipes.file(&pipes.sock, "solti-shim"))
 	liveProcs.Add(1)
 	return proc, nil
 }
 
-// reapShim collects a shim that failed (it exits right after its record).
-// ECHILD means the host reaped it already, which is fine here.
+// hostStdinInheritable reports whether the host's descriptor 0 is open and
+// meant for children: a standard input is never close-on-exec, while every
+// file the Go runtime or the library opens is.
+func hostStdinInheritable() bool {
+	flags, err := unix.FcntlInt(0, unix.F_GETFD, 0)
+	return err == nil && flags&unix.FD_CLOEXEC == 0
+}
+
+// reapShim collects a shim that ended. ECHILD means the host reaped it
+// already (SIGCHLD ignored, waitpid(-1)): the shim's own status carries
+// nothing, so that is fine.
 func reapShim(pidfd int) {
 	var info unix.Siginfo
 	for unix.Waitid(unix.P_PIDFD, pidfd, &info, unix.WEXITED, nil) == unix.EINTR {
@@ -197,14 +196,8 @@ func (s *Spawner) forkError(errno unix.Errno, p *Plan) *SpawnError {
 		return &SpawnError{Step: StepShim, Arg: s.path, Errno: errno}
 	case errno == unix.EBADF && p.Stdin == StdinInherit:
 		return &SpawnError{Step: StepStdin, Arg: "inherit", Errno: errno}
-	case p.HasCgroupFD:
-		// clone3(CLONE_INTO_CGROUP) refused the cgroup (EBUSY, EOPNOTSUPP,
-		// EACCES, ENODEV...): name the cgroup directory.
-		dir, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(p.CgroupFD))
-		if err != nil {
-			dir = "fd " + strconv.Itoa(p.CgroupFD)
-		}
-		return &SpawnError{Step: StepCgroup, Arg: dir, Errno: errno}
+	case errno == unix.E2BIG:
+		return &SpawnError{Step: StepPlan, Arg: "argument list and environment", Errno: errno}
 	}
 	return &SpawnError{Step: StepShim, Arg: s.path, Errno: errno}
 }

@@ -11,18 +11,22 @@ import (
 // The status pipe protocol, mirrored from the comment at the top of
 // shim/solti-exec-shim.c. Change both together and bump the version.
 const (
-	shimProtocol  = "solti-shim/1"
+	shimProtocol  = "solti-shim/2"
 	magicFatal    = 0x534f4c54 // "SOLT": the step failed, the shim exits 127
 	magicWarning  = 0x534f4c57 // "SOLW": a non-fatal capability step failed
+	magicPid      = 0x534f4c50 // "SOLP": the target's pid, before its plan
+	magicExit     = 0x534f4c58 // "SOLX": the target's status (control socket)
 	recordSize    = 16
-	maxRecords    = 16 // more than the shim can ever write (3 warnings + 1 fatal)
+	exitSize      = 48
+	maxRecords    = 16 // more than the shim can ever write (pid + 3 warnings + 1 fatal)
 	shimFailsWith = 127
 )
 
 // shimSteps maps the shim's step numbers to Step names.
 var shimSteps = [...]string{
 	1: StepPlan, 2: StepCgroup, 3: StepRlimit, 4: StepCaps, 5: StepNNP,
-	6: StepSignals, 7: StepFds, 8: StepChdir, 9: StepExec,
+	6: StepSignals, 7: StepFds, 8: StepChdir, 9: StepExec, 10: StepFork,
+	11: StepSubreaper,
 }
 
 var capsDetails = [...]string{1: "bounding set", 2: "capset", 3: "ambient set"}
@@ -80,34 +84,36 @@ func (r statusRecord) toError(p *Plan, shimArgv []string) *SpawnError {
 	return e
 }
 
-// readStatus waits for the shim's verdict on the caller's goroutine: EOF after
-// zero or more warnings means the target was exec'd; a fatal record means the
-// spawn failed at that step. A fatal record is final as soon as it is read.
+// readStatus waits for the shim's verdict on the caller's goroutine: the
+// target's pid record, then EOF after zero or more warnings means the target
+// was exec'd; a fatal record means the spawn failed at that step. A fatal
+// record is final as soon as it is read.
 //
 // It blocks in poll(2) on the status pipe and the pidfd together, outside Go's
 // poller: the wait lasts a few hundred microseconds, and a plain blocking
 // system call wakes the caller as soon as the shim execs, where the poller
 // would register the pipe, arm a deadline timer and route the wake-up through
-// the scheduler. The pidfd covers a status pipe that stays open after the
-// child is gone (a host thread forked without exec while the pipe's write end
-// was open, and that copy holds it): once the child has exited, what the pipe
-// holds is final. statusFd is non-blocking; the caller closes it.
-func readStatus(statusFd, pidfd int) (fatal *statusRecord, warnings []statusRecord, err error) {
+// the scheduler. The control socket covers a status pipe that stays open
+// after the target is gone (a host thread forked without exec while the
+// pipe's write end was open, and that copy holds it): once the shim has said
+// something or gone, what the pipe holds is final. statusFd is non-blocking;
+// the caller closes it.
+func readStatus(statusFd, sockFd int) (pid int, fatal *statusRecord, warnings []statusRecord, err error) {
 	var buf [recordSize * maxRecords]byte
 	n, parsed := 0, 0
-	fds := []unix.PollFd{{Fd: int32(statusFd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	fds := []unix.PollFd{{Fd: int32(statusFd), Events: unix.POLLIN}, {Fd: int32(sockFd), Events: unix.POLLIN}}
 	for {
 		if _, err := unix.Poll(fds, -1); err != nil {
 			if err == unix.EINTR {
 				continue
 			}
-			return nil, nil, &os.SyscallError{Syscall: "poll", Err: err}
+			return 0, nil, nil, &os.SyscallError{Syscall: "poll", Err: err}
 		}
 		exited := fds[1].Revents != 0
 		// Read all there is: records, then EOF or EAGAIN.
 		for {
 			if n == len(buf) {
-				return nil, nil, errors.New("too many status records")
+				return 0, nil, nil, errors.New("too many status records")
 			}
 			m, rerr := unix.Read(statusFd, buf[n:])
 			if rerr == unix.EINTR {
@@ -119,11 +125,13 @@ func readStatus(statusFd, pidfd int) (fatal *statusRecord, warnings []statusReco
 					r := decodeRecord(buf[parsed:])
 					switch r.magic {
 					case magicFatal:
-						return &r, warnings, nil
+						return pid, &r, warnings, nil
 					case magicWarning:
 						warnings = append(warnings, r)
+					case magicPid:
+						pid = int(r.detail)
 					default:
-						return nil, nil, errors.New("bad status record")
+						return 0, nil, nil, errors.New("bad status record")
 					}
 				}
 				continue
@@ -131,16 +139,23 @@ func readStatus(statusFd, pidfd int) (fatal *statusRecord, warnings []statusReco
 			switch {
 			case m == 0 && rerr == nil: // EOF: the target was exec'd
 				if n%recordSize != 0 {
-					return nil, nil, errors.New("short status record")
+					return 0, nil, nil, errors.New("short status record")
 				}
-				return nil, warnings, nil
+				if pid <= 0 {
+					return 0, nil, nil, errors.New("no pid record")
+				}
+				return pid, nil, warnings, nil
 			case rerr == unix.EAGAIN && exited:
-				// Exited and nothing more to read: the child is gone without
-				// a fatal record (killed before or after its exec).
-				return nil, warnings, nil
+				// The shim reported or went away and nothing more is to be
+				// read: the target is gone without a fatal record (killed
+				// before or after its exec).
+				if pid <= 0 {
+					return 0, nil, nil, errors.New("the shim ended without a pid record")
+				}
+				return pid, nil, warnings, nil
 			case rerr == unix.EAGAIN:
 			default:
-				return nil, nil, &os.SyscallError{Syscall: "read", Err: rerr}
+				return 0, nil, nil, &os.SyscallError{Syscall: "read", Err: rerr}
 			}
 			break
 		}

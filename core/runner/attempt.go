@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/solti-exec/solti-exec/core/metrics"
+	"github.com/solti-exec/solti-exec/core/model"
 	"github.com/solti-exec/solti-exec/core/output"
 	"github.com/solti-exec/solti-exec/core/proc"
 	"github.com/solti-exec/solti-exec/core/sandbox"
@@ -19,6 +20,11 @@ import (
 // killed at the end of the drain grace: a descendant that left the process
 // group (setsid) and holds a pipe is cut off then.
 const forcedDrain = 200 * time.Millisecond
+
+// endBound bounds how long the end of an attempt waits for the shim to have
+// killed and reaped the rest of the tree (a process stuck in the kernel
+// cannot be hurried); the shim carries on alone after it.
+const endBound = 5 * time.Second
 
 // attempt runs one attempt to its end and reports it. first says whether the
 // Spawn call is waiting for this attempt's start.
@@ -60,7 +66,15 @@ func (t *Task) launch(rn *run, first bool) launched {
 	rep.Attempt = t.nextAttempt()
 	rn.setProc(p)
 	t.runner.debugf("task %s: attempt %d started, pid %d", t.id, rep.Attempt, p.Pid)
-	t.ring.AppendControl(output.Event{Kind: output.KindStarted, Attempt: rep.Attempt, TsMs: nowMs(), Value: int64(p.Pid)})
+	if err := t.appendControl(output.Event{Kind: output.KindStarted, Attempt: rep.Attempt, TsMs: nowMs(), Value: int64(p.Pid)}); err != nil {
+		// The child runs: it must not be left unsupervised. Its tree dies
+		// now, and the attempt ends as any start that failed.
+		rn.setProc(nil)
+		p.End(endBound)
+		p.Close()
+		cg.Remove()
+		return launched{rep: t.fatal(rn, rep, err, first)}
+	}
 	if first {
 		rn.firstErr <- nil
 	}
@@ -82,11 +96,24 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 	stop := make(chan struct{}) // discards unread output in block mode once the attempt is being killed
 	stopReaders := sync.OnceFunc(func() { close(stop) })
 	var blocked atomic.Int32 // readers waiting for room in a "block" ring
-	readersDone := t.startReaders(p, rep.Attempt, stop, &blocked)
+	var fault atomic.Pointer[InternalError]
+	readersDone := t.startReaders(p, rep.Attempt, stop, &blocked, &fault)
 
 	killedAs, killReason := Outcome(-1), ""
 	timeout := time.NewTimer(t.spec.Timeout())
 	select {
+	case <-readersDone:
+		if fault.Load() != nil {
+			killedAs = OutcomeFatal
+			break
+		}
+		select {
+		case <-p.Exited():
+		case <-rn.canceled:
+			killedAs, killReason = OutcomeCanceled, "canceled"
+		case <-timeout.C:
+			killedAs, killReason = OutcomeTimeout, fmt.Sprintf("timed out after %d ms", t.spec.TimeoutMs)
+		}
 	case <-p.Exited():
 	case <-rn.canceled:
 		killedAs, killReason = OutcomeCanceled, "canceled"
@@ -112,26 +139,36 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 
 	st, err := p.Reap()
 	if err != nil {
+		// The status is unknown, so the attempt is not a failure either:
+		// it is lost, and nothing restarts it. When the library was ending
+		// the attempt anyway, that is what it was.
 		rep.Err = err
 		rep.Reason = err.Error()
-		rep.Outcome = OutcomeFailure
+		rep.Outcome = OutcomeLost
 		if killedAs >= 0 {
 			rep.Outcome = killedAs
 		}
 	} else {
 		evaluate(rep, st, t.failOnNonZero, killedAs, killReason)
 	}
-	// Whatever is left of the tree (a daemon that closed its pipes) dies
-	// with the attempt; the cgroup goes once it is empty.
+	if f := fault.Load(); f != nil {
+		rep.Outcome, rep.Reason, rep.Err = OutcomeFatal, f.Error(), f
+	}
+	// Whatever is left of the tree (a daemon that closed its pipes, a setsid
+	// escapee) dies with the attempt: the shim kills and reaps it before it
+	// exits. The cgroup goes once it is empty.
+	p.End(endBound)
 	cg.Kill()
 	cs := cg.Stats()
 	rep.OOMKills, rep.MemoryPeakBytes, rep.CPUUsageUs = cs.OOMKills, cs.MemoryPeakBytes, cs.CPUUsageUs
 	cg.Remove()
 	rep.Finished = time.Now()
-	t.ring.AppendControl(output.Event{
+	if err := t.appendControl(output.Event{
 		Kind: output.KindFinished, Attempt: rep.Attempt, TsMs: rep.Finished.UnixMilli(),
 		Value: int64(rep.Outcome), ExitCode: rep.ExitCode, Signal: rep.Signal,
-	})
+	}); err != nil && rep.Err == nil {
+		rep.Outcome, rep.Reason, rep.Err = OutcomeFatal, err.Error(), err
+	}
 	t.runner.metrics.TaskCompleted(rep.Outcome.String(), rep.Duration())
 	t.runner.debugf("task %s: attempt %d ended: %s (%s) after %v", t.id, rep.Attempt, rep.Outcome, rep.Reason, rep.Duration())
 	return rep
@@ -172,6 +209,11 @@ func (t *Task) start(cg *sandbox.CgroupSet) (*proc.Process, error) {
 	}
 	t.sandbox.apply(pl)
 	applyCgroups(pl, cg)
+	if err := pl.CheckExecSize(sp.ShimPath()); err != nil {
+		var se *proc.ExecSizeError
+		errors.As(err, &se)
+		return nil, &model.SpecError{Field: se.What, Msg: err.Error() + " (ARG_MAX): shorten it or pass it another way (a file, stdin)"}
+	}
 	return sp.Start(pl)
 }
 
@@ -191,7 +233,7 @@ func (t *Task) fatal(rn *run, rep *ExitReport, err error, first bool) *ExitRepor
 	t.runner.debugf("task %s: could not start: %v", t.id, err)
 	rep.Outcome, rep.Reason, rep.Err = OutcomeFatal, err.Error(), err
 	rep.Finished = time.Now()
-	t.ring.AppendControl(output.Event{Kind: output.KindWarning, TsMs: nowMs(), Data: []byte(err.Error())})
+	t.appendControl(output.Event{Kind: output.KindWarning, TsMs: nowMs(), Data: []byte(err.Error())})
 	t.runner.metrics.TaskCompleted(OutcomeFatal.String(), rep.Duration())
 	if first {
 		rn.firstErr <- err
@@ -258,7 +300,7 @@ func (t *Task) drain(p *proc.Process, cg *sandbox.CgroupSet, readersDone <-chan 
 
 // startReaders streams both pipes into the ring and returns a channel closed
 // when both have ended.
-func (t *Task) startReaders(p *proc.Process, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32) <-chan struct{} {
+func (t *Task) startReaders(p *proc.Process, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32, fault *atomic.Pointer[InternalError]) <-chan struct{} {
 	done := make(chan struct{})
 	var left atomic.Int32
 	left.Store(2)
@@ -267,16 +309,23 @@ func (t *Task) startReaders(p *proc.Process, attempt uint32, stop <-chan struct{
 			close(done)
 		}
 	}
-	go t.pump(p.Stdout, output.Stdout, attempt, stop, blocked, end)
-	go t.pump(p.Stderr, output.Stderr, attempt, stop, blocked, end)
+	go t.pump(p.Stdout, output.Stdout, attempt, stop, blocked, fault, end)
+	go t.pump(p.Stderr, output.Stderr, attempt, stop, blocked, fault, end)
 	return done
 }
 
 // pump frames one pipe into line events until EOF, or until drain cuts it
 // with a read deadline. All lines of one read share a timestamp: one clock
 // read per chunk, not per line.
-func (t *Task) pump(f *os.File, stream output.Stream, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32, end func()) {
+func (t *Task) pump(f *os.File, stream output.Stream, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32, fault *atomic.Pointer[InternalError], end func()) {
 	defer end()
+	defer func() {
+		// A panic here would take the host down: it fails the attempt
+		// instead (supervise kills the tree and reports it).
+		if r := recover(); r != nil {
+			fault.CompareAndSwap(nil, internalError("reading "+stream.String(), r))
+		}
+	}()
 	var waiting *atomic.Int32 // only a "block" ring makes a reader wait
 	if t.blockOutput {
 		waiting = blocked
@@ -284,6 +333,18 @@ func (t *Task) pump(f *os.File, stream output.Stream, attempt uint32, stop <-cha
 	w := output.NewLineWriter(t.ring, t.frame, attempt, stream, stop, waiting)
 	w.ReadPipe(f)
 	w.Close(nowMs())
+}
+
+// appendControl appends a control event; a panic of the ring becomes an
+// *InternalError, so that the attempt still ends and its tree is killed.
+func (t *Task) appendControl(ev output.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = internalError("output ring", r)
+		}
+	}()
+	t.ring.AppendControl(ev)
+	return nil
 }
 
 func nowMs() int64 { return time.Now().UnixMilli() }

@@ -23,7 +23,7 @@ func TestDebugCountsAndReturnsToBaseline(t *testing.T) {
 	assert.Equal(t, before.Runners+1, during.Runners)
 	assert.Equal(t, before.Tasks+1, during.Tasks)
 	assert.Equal(t, before.Processes+1, during.Processes)
-	assert.Equal(t, before.FDs+4, during.FDs, "pidfd, two pipes, the readiness eventfd")
+	assert.Equal(t, before.FDs+5, during.FDs, "pidfd, control socket, two pipes, the readiness eventfd")
 	assert.Greater(t, during.Goroutines, before.Goroutines)
 
 	r.Close()
@@ -33,9 +33,8 @@ func TestDebugCountsAndReturnsToBaseline(t *testing.T) {
 	assert.Equal(t, before.Tasks, after.Tasks)
 	assert.Equal(t, before.Processes, after.Processes)
 	assert.Equal(t, before.FDs, after.FDs)
-	// Watchers return asynchronously. The spawn thread's goroutine may be new
-	// (this test may be the first to spawn) and lives for good. Not
-	// require.Eventually: it checks on a goroutine of its own.
+	// Watchers return asynchronously. Not require.Eventually: it checks on
+	// a goroutine of its own.
 	deadline := time.Now().Add(5 * time.Second)
 	for Debug().Goroutines > before.Goroutines+1 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)

@@ -36,3 +36,16 @@ var ErrTimeout = errors.New("timed out waiting for the task")
 
 // ErrClosed is returned for a task or runner that was freed.
 var ErrClosed = errors.New("task is closed")
+
+// InternalError is a fault of the library inside an attempt (a panic in one
+// of its goroutines, recovered there): the attempt ends as FATAL, its tree
+// killed, and Wait returns this error with the report, which the C layer
+// gives as SOLTI_EINTERNAL.
+type InternalError struct{ Msg string }
+
+func (e *InternalError) Error() string { return "internal error: " + e.Msg }
+
+// internalError makes the error for a recovered panic value.
+func internalError(where string, r any) *InternalError {
+	return &InternalError{Msg: fmt.Sprintf("%s: %v", where, r)}
+}

@@ -18,9 +18,14 @@ const (
 	OutcomeCanceled Outcome = 2
 	OutcomeTimeout  Outcome = 3
 	OutcomeFatal    Outcome = 4
+	// OutcomeLost: the target's exit status is unknown, because its resident
+	// shim was killed from outside before it reported. It is not a failure:
+	// nothing says the task failed, so no policy restarts it (a restart
+	// could run a second copy beside a target that still lives).
+	OutcomeLost Outcome = 5
 )
 
-var outcomeNames = [...]string{"success", "failure", "canceled", "timeout", "fatal"}
+var outcomeNames = [...]string{"success", "failure", "canceled", "timeout", "fatal", "lost"}
 
 // String is the outcome's metric label.
 func (o Outcome) String() string {

@@ -130,6 +130,8 @@ func endOf(o Outcome) supervise.End {
 		return supervise.EndCanceled
 	case OutcomeFatal:
 		return supervise.EndFatal
+	case OutcomeLost:
+		return supervise.EndLost
 	default:
 		return supervise.EndFailure
 	}

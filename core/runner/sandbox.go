@@ -71,4 +71,5 @@ func applyCgroups(pl *proc.Plan, cg *sandbox.CgroupSet) {
 		pl.CgroupFD, pl.HasCgroupFD = fd, true
 	}
 	pl.JoinProcs = cg.JoinProcs()
+	pl.RemoveDirs = cg.Dirs()
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/solti-exec/solti-exec/core/model"
 	"github.com/solti-exec/solti-exec/core/output"
 	"github.com/solti-exec/solti-exec/core/proc"
+	"github.com/solti-exec/solti-exec/core/supervise"
 )
 
 // Task is one built spec: a command or script, its policies, and the ring its
@@ -113,6 +114,14 @@ func (t *Task) Spawn() error {
 	rn := t.startRunLocked()
 	t.mu.Unlock()
 	first := t.launch(rn, true)
+	if first.proc == nil && !supervise.ShouldRestart(t.spec.Restart, t.spec.MaxRetries, 0, endOf(first.rep.Outcome)) {
+		// The spawn failed and nothing will retry it: the task is done when
+		// Spawn returns, so a Wait(0) right after it has the report.
+		t.record(first.rep)
+		t.runEnded(rn)
+		close(rn.ended)
+		return <-rn.firstErr
+	}
 	go t.loop(rn, &first)
 	return <-rn.firstErr
 }
@@ -187,7 +196,8 @@ func (t *Task) Wait(timeout time.Duration) (ExitReport, error) {
 	if t.last == nil {
 		return ExitReport{}, &StateError{Msg: "task has no finished attempt"}
 	}
-	if errors.Is(t.last.Err, proc.ErrStatusLost) {
+	var ie *InternalError
+	if errors.Is(t.last.Err, proc.ErrStatusLost) || errors.As(t.last.Err, &ie) {
 		return *t.last, t.last.Err
 	}
 	return *t.last, nil

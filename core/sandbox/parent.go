@@ -38,8 +38,8 @@ type Parent struct {
 	fs cgroupFS
 }
 
-// NewParent prepares for a runner's cgroup config; nil means no limits (task
-// cgroups for tracking only, under the default parent). Nothing is read or
+// NewParent prepares for a runner's cgroup config; nil means no limits and
+// no task cgroups. Nothing is read or
 // made until the first Prepare.
 func NewParent(cfg *model.Cgroups, src Sources) *Parent {
 	p := &Parent{src: src, failOnError: true, cloneInto: kernelAtLeast(5, 7), fs: kernelFS{}}
@@ -236,6 +236,7 @@ func (p *Parent) makeParent(dir string) error {
 			if !slices.Contains(p.made, d) {
 				p.made = append(p.made, d)
 			}
+			defaultsMade.add(d)
 		}
 		p.mu.Unlock()
 	}
@@ -271,15 +272,50 @@ func (p *Parent) Close() {
 			if h == nil {
 				continue
 			}
-			if d, why := p.parentDir(l, h); why == "" {
+			// Another runner of this process may have made it: the last
+			// to close removes it. One that existed before is not ours.
+			if d, why := p.parentDir(l, h); why == "" && defaultsMade.has(d) && !slices.Contains(dirs, d) {
 				dirs = append(dirs, d)
 			}
 		}
 	}
 	// Deepest first, so a parent made with its ancestors goes with them.
 	for i := len(dirs) - 1; i >= 0; i-- {
-		p.fs.Rmdir(dirs[i])
+		if p.fs.Rmdir(dirs[i]) == nil {
+			defaultsMade.remove(dirs[i])
+		}
 	}
+}
+
+// defaultsMade are the parent directories some Parent of this process
+// created: a default parent is shared by the process's runners, and removed
+// by whichever closes when it is empty, never when it existed before.
+var defaultsMade dirSet
+
+type dirSet struct {
+	mu   sync.Mutex
+	dirs map[string]bool
+}
+
+func (s *dirSet) add(d string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dirs == nil {
+		s.dirs = map[string]bool{}
+	}
+	s.dirs[d] = true
+}
+
+func (s *dirSet) has(d string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dirs[d]
+}
+
+func (s *dirSet) remove(d string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.dirs, d)
 }
 
 func (p *Parent) addStale(s *CgroupSet) {

@@ -224,7 +224,7 @@ func TestPrepareParentNotCreatable(t *testing.T) {
 // set takes the name with our pid appended.
 func TestPrepareNameTaken(t *testing.T) {
 	h := newFakeHost(t, "hybrid", hostOptions{v2Controllers: "hugetlb"})
-	p := h.parent("")
+	p := h.parent(`{"pids":3}`)
 	require.NoError(t, fakeFS{h}.Mkdir(h.at("/sys/fs/cgroup/unified/solti-exec")))
 	require.NoError(t, fakeFS{h}.Mkdir(h.at("/sys/fs/cgroup/unified/solti-exec/n")))
 	s, err := p.Prepare("n")
@@ -243,7 +243,7 @@ func TestRemoveRetriesABusyCgroup(t *testing.T) {
 		t.Skip("waits for the removal bound")
 	}
 	h := newFakeHost(t, "hybrid", hostOptions{v2Controllers: "hugetlb"})
-	p := h.parent("")
+	p := h.parent(`{"pids":3}`)
 	s, err := p.Prepare("busy")
 	require.NoError(t, err)
 	dir := s.Dirs()[0]
@@ -278,4 +278,21 @@ func TestLimitsOf(t *testing.T) {
 	}, got)
 	assert.Empty(t, limitsOf(nil))
 	assert.Equal(t, "cpu.max=max 100000", limitsOf(cgroupsConfig(`{"cpu":{}}`))[0].desc)
+}
+
+// A default parent that existed before the runner (prepared by an admin,
+// with its own settings) is left alone by Close, in every hierarchy; the
+// ones the runner made itself go.
+func TestCloseLeavesAParentThatExistedBefore(t *testing.T) {
+	h := newFakeHost(t, "hybrid", hostOptions{v2Controllers: "hugetlb"})
+	p := h.parent(`{"pids":3}`)
+	v2 := h.at("/sys/fs/cgroup/unified/solti-exec")
+	require.NoError(t, fakeFS{h}.Mkdir(v2))
+	require.NoError(t, os.WriteFile(filepath.Join(v2, "cgroup.max.descendants"), []byte("77\n"), 0o644))
+	s, err := p.Prepare("n")
+	require.NoError(t, err)
+	require.NoError(t, s.Remove())
+	p.Close()
+	assert.DirExists(t, v2, "existed before the runner")
+	assertGone(t, h.at("/sys/fs/cgroup/pids/solti-exec"))
 }

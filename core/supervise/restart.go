@@ -11,13 +11,15 @@ const (
 	EndTimeout
 	EndCanceled
 	EndFatal
+	EndLost // the exit status is unknown (the shim was killed from outside)
 )
 
 // ShouldRestart says whether another attempt follows an attempt that ended
-// with e, given how many restarts already happened. Cancel and fatal errors
-// (spawn, sandbox setup) never restart.
+// with e, given how many restarts already happened. Cancel, fatal errors
+// (spawn, sandbox setup) and a lost exit status never restart: a lost
+// status says nothing about the task, and its target may still run.
 func ShouldRestart(p model.RestartPolicy, maxRetries uint32, restartsSoFar uint32, e End) bool {
-	if e == EndCanceled || e == EndFatal {
+	if e == EndCanceled || e == EndFatal || e == EndLost {
 		return false
 	}
 	if maxRetries != 0 && restartsSoFar >= maxRetries {

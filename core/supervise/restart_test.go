@@ -27,6 +27,8 @@ func TestShouldRestart(t *testing.T) {
 		{"always after failure", always, 0, 5, EndFailure, true},
 		{"cancel never restarts", always, 0, 0, EndCanceled, false},
 		{"fatal never restarts", always, 0, 0, EndFatal, false},
+		{"lost never restarts", always, 0, 0, EndLost, false},
+		{"lost never restarts on failure", onFailure, 0, 0, EndLost, false},
 		{"maxRetries 2 allows the 2nd retry", onFailure, 2, 1, EndFailure, true},
 		{"maxRetries 2 stops the 3rd retry", onFailure, 2, 2, EndFailure, false},
 		{"maxRetries 0 is unlimited", onFailure, 0, 1000, EndFailure, true},

@@ -1,9 +1,10 @@
 /*
- * A child that double-forks and calls setsid has left the process group the
- * library kills; its cgroup still holds it.  Cancel, timeout and the end of
- * the drain grace all kill it through the cgroup: no process of the task
- * survives, checked by pid.  Run with the tracking cgroup alone (no limits)
- * and with a pids limit.  No cgroup of the task is left.
+ * A child that double-forks and calls setsid has left the process group; the
+ * resident shim, its subreaper, still holds it, and so does the task's cgroup
+ * where there is one.  Cancel, timeout and the end of the drain grace all
+ * kill it: no process of the task survives, checked by pid.  Run without
+ * limits (no task cgroup: the shim alone) and with a pids limit.  No cgroup
+ * of the task is left.
  *
  * Needs: root and a cgroup v2 mount (the tracking cgroup); the limited run
  * also needs the pids controller (v2 or v1) and is left out without it.

@@ -219,7 +219,7 @@ static void *watchdog(void *arg) {
 
 static void test_sixteen_threads_at_random(void) {
     make_specs();
-    /* What lives for good (the spawn thread, the runtime's poller) starts
+    /* What lives for good (the runtime's threads and poller) starts
        with the first spawn: take the baseline after one. */
     const char *argv[] = {"true", NULL};
     test_events_t evs = {0};

@@ -127,8 +127,47 @@ static void test_spawn_failures(void) {
                       "no such file or directory");
 }
 
+/* A task whose spawn failed is done when solti_task_spawn returns: a wait
+   that does not wait has its report at once, every time. */
+static void test_failed_spawn_is_done(void) {
+    const char *missing[] = {"solti-no-such-binary", NULL};
+    for (int i = 0; i < 300; i++) {
+        solti_task_t t = test_cmd_task(runner, "done", missing, 5000, "", "");
+        CHECK_CODE(solti_task_spawn(t), SOLTI_ESPAWN);
+        solti_exit_t ex;
+        memset(&ex, 0, sizeof ex);
+        CHECK_CODE(solti_task_wait(t, 0, &ex), SOLTI_OK);
+        CHECK_OUTCOME(ex, SOLTI_OUTCOME_FATAL);
+        CHECK_OK(solti_task_free(t));
+    }
+}
+
+/* An argument or an environment value too big for exec is refused before
+   anything starts, as a spec error naming it. */
+static void test_too_big_for_exec(void) {
+    size_t n = 10u << 20;
+    char *big = malloc(n + 1);
+    CHECK(big != NULL);
+    memset(big, 'x', n);
+    big[n] = 0;
+    const char *argv[] = {"true", big, NULL};
+    solti_task_t t = test_cmd_task(runner, "big", argv, 5000, "", "");
+    CHECK_ERR(solti_task_spawn(t), SOLTI_ESPEC, "Args[0] is 10485761 bytes");
+    CHECK_OK(solti_task_free(t));
+
+    CHECK(setenv("SOLTI_TEST_BIG", big, 1) == 0);
+    const char *ok_cmd[] = {"true", NULL};
+    t = test_cmd_task(runner, "big", ok_cmd, 5000, "", "");
+    CHECK_ERR(solti_task_spawn(t), SOLTI_ESPEC, "Env \"SOLTI_TEST_BIG\" is");
+    CHECK_OK(solti_task_free(t));
+    unsetenv("SOLTI_TEST_BIG");
+    free(big);
+}
+
 int main(void) {
     runner = test_runner("exit", NULL);
+    test_too_big_for_exec();
+    test_failed_spawn_is_done();
     test_exit_zero();
     test_non_zero();
     test_killed_by_signal();

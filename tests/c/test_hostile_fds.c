@@ -96,6 +96,25 @@ int main(void) {
         CHECK_MSG((flags & FD_CLOEXEC) == 0, "host fd %d became close-on-exec", host_fds[i]);
     }
     for (int i = 0; i < n_host_fds; i++) close(host_fds[i]);
+
+    /* The host's fd 0 closed, and the number reused by a close-on-exec file
+       (as the Go runtime's cgroup CPU file is when the host closed 0 before
+       loading the library): "inherit" gives the child /dev/null. */
+    int saved0 = dup(0);
+    CHECK(saved0 >= 0);
+    close(0);
+    int reused = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    CHECK_EQ_INT(reused, 0);
+    const char *link0[] = {"readlink", "/proc/self/fd/0", NULL};
+    t = test_cmd_task(runner, "stdin0", link0, 20000, "\"stdin\": \"inherit\"", "");
+    test_events_t evs = {0};
+    solti_exit_t ex;
+    CHECK_OK(test_spawn_to_end(t, &evs, &ex));
+    CHECK_LINES(&evs, SOLTI_STDOUT, "/dev/null");
+    test_events_free(&evs);
+    CHECK_OK(solti_task_free(t));
+    CHECK(dup2(saved0, 0) == 0);
+    close(saved0);
     CHECK_OK(solti_runner_free(runner));
     printf("test_hostile_fds: ok (81 children saw only 0, 1, 2)\n");
     return 0;

@@ -2,8 +2,8 @@
  * A host whose signal state would leak into children: SIGPIPE, SIGXFSZ and
  * other signals ignored, SIGTERM (and more) blocked.  The state is set up
  * before the library is loaded (this program re-executes itself with it, and
- * both survive exec), so the Go runtime's own threads, the spawn thread
- * included, start with it; it is also set again on the calling threads.
+ * both survive exec), so the Go runtime's own threads start with it; it is
+ * also set again on the calling threads.
  * Children must start with every disposition at its default and an empty
  * mask: the masks are read in the child, a pipe writer dies of SIGPIPE
  * quietly, a file writer over RLIMIT_FSIZE dies of SIGXFSZ, and a graceful

@@ -84,6 +84,26 @@ else
     echo "skip cgroup limits: not root or no cgroup mount"
 fi
 
+# solti-run killed by SIGPIPE (`| head -1`): its task's tree, background
+# children and a setsid one included, dies with it (the tree writes its pids
+# to a file of this run, which is all that is checked).
+pids="$tmp/pipe-pids"
+( "$run" -- sh -c 'echo first; sleep 60 & echo $! >> '"$pids"'; setsid sleep 61 & echo $! >> '"$pids"'; sleep 0.3; while :; do echo more; sleep 0.01; done' | head -1 ) >"$tmp/out" 2>&1
+sleep 1
+left=""
+if [ -s "$pids" ]; then
+    for p in $(cat "$pids"); do
+        if [ -e "/proc/$p" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$p/status" 2>/dev/null; then left="$left $p"; fi
+    done
+fi
+if [ -s "$pids" ] && [ -z "$left" ] && grep -q '^first$' "$tmp/out"; then
+    echo "ok   tree dies with solti-run on SIGPIPE"
+else
+    failures=$((failures + 1))
+    echo "FAIL tree dies with solti-run on SIGPIPE: left [$left], pids [$(cat "$pids" 2>/dev/null)]"
+    for p in $left; do kill -9 "$p" 2>/dev/null; done
+fi
+
 # The JSON report is valid JSON (when python3 is around to say so).
 if command -v python3 >/dev/null 2>&1; then
     "$run" --json -- true | tail -n 1 | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["attempt"]==1 and r["durationMs"]>=0, r' \

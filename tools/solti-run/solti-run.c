@@ -615,6 +615,7 @@ static const char *outcome_name(int32_t outcome) {
     case SOLTI_OUTCOME_CANCELED: return "canceled";
     case SOLTI_OUTCOME_TIMEOUT: return "timeout";
     case SOLTI_OUTCOME_FATAL: return "fatal";
+    case SOLTI_OUTCOME_LOST: return "lost";
     default: return "unknown";
     }
 }

@@ -150,8 +150,9 @@ class ForkedError(SoltiError):
 class ChildLost(SoltiError):
     """SOLTI_ECHILD: the task is done but its exit status was lost.
 
-    The host reaped the child itself (SIGCHLD set to SIG_IGN, or a
-    ``os.waitpid(-1, ...)`` loop).  :attr:`report` holds what is known.
+    The task's resident shim was killed from outside before it reported (a
+    host that reaps children, SIGCHLD ignored or ``os.waitpid(-1, ...)``,
+    does not cause it).  :attr:`report` holds what is known.
     """
 
     CODE = -12

@@ -74,6 +74,9 @@ class Outcome(enum.IntEnum):
     """The attempt's timeout passed; the whole process tree was killed."""
     FATAL = n.SOLTI_OUTCOME_FATAL
     """The process could not be started or sandboxed; never restarted."""
+    LOST = n.SOLTI_OUTCOME_LOST
+    """The exit status is unknown: the task's shim was killed from outside
+    (``wait`` raises ``ChildLost``); never restarted."""
 
     def __str__(self) -> str:
         return self.name.lower()

@@ -148,8 +148,8 @@ class Task:
             Timeout: `timeout` passed and the task still runs (it keeps
                 running).  Timeout is also a ``TimeoutError``.
             StateError: the task was never spawned.
-            ChildLost: the host reaped the child itself; ``.report`` holds
-                what is known.
+            ChildLost: the task's shim was killed from outside before it
+                reported; ``.report`` holds what is known.
         """
         deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
         report = n.solti_exit_t()

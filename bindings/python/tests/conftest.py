@@ -78,7 +78,18 @@ def lossless(lib: solti_exec._native.Library) -> Iterator[solti_exec.Runner]:
 
 
 def open_fds() -> set[int]:
-    return {int(name) for name in os.listdir("/proc/self/fd")}
+    """Open descriptors. The listing's own descriptor takes the lowest free
+    number, often one just closed, so each name is checked again once the
+    listing is closed."""
+
+    def is_open(fd: int) -> bool:
+        try:
+            os.fstat(fd)
+            return True
+        except OSError:
+            return False
+
+    return {fd for fd in (int(name) for name in os.listdir("/proc/self/fd")) if is_open(fd)}
 
 
 def child_pids() -> set[int]:

@@ -183,6 +183,33 @@ def test_restart_on_failure_with_max_retries(runner: se.Runner) -> None:
     assert [e.outcome for e in seen if isinstance(e, se.Finished)] == [se.Outcome.FAILURE] * 3
 
 
+def parent_pid(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_lost_status_is_its_own_outcome_and_not_restarted(runner: se.Runner) -> None:
+    """A shim killed from outside loses the target's status: LOST, not a
+    FAILURE that on_failure would restart."""
+    with runner.task(
+        se.Command("sleep", "1"),
+        restart="on_failure",
+        backoff=se.Backoff(first=0.01, max=0.02, jitter="none"),
+        max_retries=3,
+        timeout=TASK_TIMEOUT,
+    ) as task:
+        task.spawn()
+        pid = started_pid(task)
+        shim = parent_pid(pid)
+        assert shim != os.getpid()
+        os.kill(shim, signal.SIGKILL)
+        with pytest.raises(se.ChildLost) as info:
+            task.wait(TASK_TIMEOUT)
+        assert info.value.report.outcome is se.Outcome.LOST
+        assert str(info.value.report.outcome) == "lost"
+        time.sleep(0.2)
+        assert task.attempts == 1
+
+
 def test_restart_always_stops_on_cancel(runner: se.Runner) -> None:
     with runner.task(se.Command("true"), restart=se.Restart.always(interval=0.01), timeout=TASK_TIMEOUT) as task:
         task.spawn()

@@ -27,7 +27,7 @@ type Snapshot struct {
 // Things that legitimately appear once and stay for the life of the process,
 // so that a snapshot taken before the first spawn still compares equal: the
 // Go runtime's poller descriptors (one epoll, one eventfd: a second eventfd
-// is a leaked ring readiness fd) and proc's spawn thread.
+// is a leaked ring readiness fd).
 var (
 	permanentFDs        = []string{"anon_inode:[eventpoll]", "anon_inode:[eventfd]"}
 	permanentGoroutines = []string{"/core/proc.runSpawnThread("}

@@ -24,15 +24,20 @@ func TestBuildShim(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, path, again, "the build is reused")
 
-	// Without the status descriptor the shim still runs its target.
+	// Run by hand with a status pipe and a control socket, the shim runs
+	// its target.
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
 	defer r.Close()
-	cmd := exec.Command(path, "solti-shim/1", "--", "echo", "shim works")
-	cmd.ExtraFiles = []*os.File{w}
+	ctl, shimEnd, err := os.Pipe() // a pipe stands in for the socket: the shim only reads it
+	require.NoError(t, err)
+	defer shimEnd.Close()
+	cmd := exec.Command(path, "solti-shim/2", "--", "echo", "shim works")
+	cmd.ExtraFiles = []*os.File{w, ctl}
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	out, err := cmd.Output()
 	w.Close()
+	ctl.Close()
 	require.NoError(t, err)
 	assert.Equal(t, "shim works\n", string(out))
 }
