@@ -343,9 +343,16 @@ func (t *Task) appendControl(ev output.Event) (err error) {
 			err = internalError("output ring", r)
 		}
 	}()
+	if hook := testHookAppendControl.Load(); hook != nil {
+		(*hook)(ev)
+	}
 	t.ring.AppendControl(ev)
 	return nil
 }
+
+// testHookAppendControl, set by tests only, runs before each control event
+// is appended: it stands in for a ring that fails after the child started.
+var testHookAppendControl atomic.Pointer[func(output.Event)]
 
 func nowMs() int64 { return time.Now().UnixMilli() }
 

@@ -51,7 +51,7 @@ func TestTreeKillReachesSetsidDescendant(t *testing.T) {
 			t.Run(h.name+"/"+how, func(t *testing.T) {
 				extra := map[string]any{}
 				if how == "timeout" {
-					extra["timeoutMs"] = 700
+					extra["timeout"] = 700
 				}
 				task := build(t, r, spec("escape", command("sh", "-c", "(setsid sleep 60 & echo $!); exec sleep 60"), extra))
 				require.NoError(t, task.Spawn())
@@ -119,24 +119,24 @@ func TestTreeEndOfAttemptKillsLeftovers(t *testing.T) {
 	}
 }
 
-// An error after the child started (here a ring whose capacity the output
-// code cannot allocate) never leaves the child unsupervised: Spawn returns,
-// the task is done, Wait does not hang, and the child is gone.
+// An error after the child started (here a ring that panics on the STARTED
+// event) never leaves the child unsupervised: Spawn returns, the task is
+// done, Wait does not hang, and the child is gone.
 func TestErrorAfterStartLeavesNothingRunning(t *testing.T) {
 	r := newRunner(t, "")
 	task := build(t, r, spec("after-start", command("sh", "-c", "echo $$; exec sleep 60"),
-		map[string]any{"output": map[string]any{"capacity": int64(1<<63 - 1), "whenFull": "block"}}))
+		map[string]any{"output": map[string]any{"whenFull": "block"}}))
+	hook := func(ev output.Event) {
+		if ev.Kind == output.KindStarted {
+			panic("ring refused the event")
+		}
+	}
+	testHookAppendControl.Store(&hook)
+	defer testHookAppendControl.Store(nil)
 	err := task.Spawn()
 	rep, werr := task.Wait(5 * time.Second)
 	require.NotErrorIs(t, werr, ErrTimeout, "the task must be done (spawn: %v)", err)
-	if err == nil {
-		// The output code took the capacity: the task runs normally; end it.
-		task.Cancel()
-		rep, werr = task.Wait(5 * time.Second)
-		require.NoError(t, werr)
-		assert.Equal(t, OutcomeCanceled, rep.Outcome)
-		return
-	}
+	require.Error(t, err, "spawn must report the failed STARTED event")
 	var ie *InternalError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, OutcomeFatal, rep.Outcome)
