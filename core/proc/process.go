@@ -219,6 +219,9 @@ func (p *Process) Close() {
 		return
 	}
 	go func() {
+		// The attempt is over when this runs, so a panic here has no task
+		// to fail; it must still not take the host down.
+		defer func() { _ = recover() }()
 		// The shim exits within a kill round of its socket closing; wait
 		// for it in the poller without holding a thread.
 		unix.SetNonblock(p.pidfd, true)

@@ -65,6 +65,7 @@ func (t *Task) launch(rn *run, first bool) launched {
 	t.reportWarnings(p)
 	rep.Attempt = t.nextAttempt()
 	rn.setProc(p)
+	callHook(&hookLaunched)
 	t.runner.debugf("task %s: attempt %d started, pid %d", t.id, rep.Attempt, p.Pid)
 	if err := t.appendControl(output.Event{Kind: output.KindStarted, Attempt: rep.Attempt, TsMs: nowMs(), Value: int64(p.Pid)}); err != nil {
 		// The child runs: it must not be left unsupervised. Its tree dies
@@ -98,6 +99,7 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 	var blocked atomic.Int32 // readers waiting for room in a "block" ring
 	var fault atomic.Pointer[InternalError]
 	readersDone := t.startReaders(p, rep.Attempt, stop, &blocked, &fault)
+	callHook(&hookSupervising)
 
 	killedAs, killReason := Outcome(-1), ""
 	timeout := time.NewTimer(t.spec.Timeout())

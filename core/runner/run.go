@@ -74,6 +74,9 @@ func (rn *run) killGrace() time.Duration {
 // first is the run's first attempt when Spawn launched it already, else nil.
 func (t *Task) loop(rn *run, first *launched) {
 	defer func() {
+		if r := recover(); r != nil {
+			t.abortRun(rn, "supervision loop", r)
+		}
 		t.runEnded(rn)
 		close(rn.ended)
 	}()

@@ -113,7 +113,10 @@ func (t *Task) Spawn() error {
 	}
 	rn := t.startRunLocked()
 	t.mu.Unlock()
-	first := t.launch(rn, true)
+	first, ok := t.launchFirst(rn)
+	if !ok {
+		return <-rn.firstErr
+	}
 	if first.proc == nil && !supervise.ShouldRestart(t.spec.Restart, t.spec.MaxRetries, 0, endOf(first.rep.Outcome)) {
 		// The spawn failed and nothing will retry it: the task is done when
 		// Spawn returns, so a Wait(0) right after it has the report.
@@ -124,6 +127,21 @@ func (t *Task) Spawn() error {
 	}
 	go t.loop(rn, &first)
 	return <-rn.firstErr
+}
+
+// launchFirst is launch for the first attempt, on Spawn's goroutine. A panic
+// there ends the run (see abortRun) rather than leaving it registered with
+// nobody to end it; ok is false then, and firstErr holds the error.
+func (t *Task) launchFirst(rn *run) (l launched, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			t.abortRun(rn, "spawn", r)
+			t.runEnded(rn)
+			close(rn.ended)
+			ok = false
+		}
+	}()
+	return t.launch(rn, true), true
 }
 
 // startRunLocked registers a new run, whose loop the caller starts; t.mu is
