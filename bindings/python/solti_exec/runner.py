@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
 from . import _native as n
+from ._exact import c_text, check_document
 from .errors import BadHandle, SoltiError
 from .events import ExitReport, Stream
 from .spec import EnvLike, Mode, Output, runner_config, task_spec
@@ -114,9 +115,11 @@ class Runner:
             drain_grace_ms=drain_grace_ms,
             config=config,
         )
+        check_document(self.config, "runner config")
         config_json = json.dumps(self.config).encode() if self.config else None
+        name_c = c_text(os.fsdecode(name), "runner name")
         handle = ctypes.c_uint64()
-        self._lib.dll.solti_runner_new(os.fsencode(name), config_json, ctypes.byref(handle))
+        self._lib.dll.solti_runner_new(name_c, config_json, ctypes.byref(handle))
         self._handle = handle.value
         self._closed = False
         self._finalizer = weakref.finalize(self, _free_runner, self._lib, handle.value)
@@ -188,11 +191,22 @@ class Runner:
     def build(self, spec: Mapping[str, Any] | str) -> Task:
         """Builds a task from a whole task spec in the wire format (a dict or
         a JSON string), as ``solti_task_build`` takes it."""
-        text = spec if isinstance(spec, str) else json.dumps(spec)
+        if isinstance(spec, str):
+            text = spec
+            c_text(text, "task spec")
+            try:
+                wire = json.loads(text)
+            except json.JSONDecodeError:
+                wire = None  # the library names what is wrong with it
+            check_document(wire, "task spec")
+        else:
+            check_document(spec, "task spec")
+            text = json.dumps(spec)
+            wire = dict(spec)
         handle = ctypes.c_uint64()
-        self._lib.dll.solti_task_build(self._handle, text.encode(), ctypes.byref(handle))
+        self._lib.dll.solti_task_build(self._handle, c_text(text, "task spec"), ctypes.byref(handle))
         try:
-            return Task(self, handle.value, json.loads(text) if isinstance(spec, str) else dict(spec))
+            return Task(self, handle.value, wire)
         except BaseException:
             _free_task_now(self._lib, handle.value)
             raise
