@@ -11,7 +11,7 @@ from typing import Any, Literal, Mapping
 
 from . import _native as n
 from ._exact import c_text, check_document
-from .errors import BadHandle, SoltiError
+from .errors import BadHandle, CalledProcessError, SoltiError
 from .events import ExitReport, Stream
 from .spec import EnvLike, Mode, Output, runner_config, task_spec
 from .task import Task
@@ -25,6 +25,14 @@ def _free_runner(lib: n.Library, handle: int) -> None:
         lib.dll.solti_runner_free(handle)
     except SoltiError:
         pass
+
+
+def _command_of(mode: Any) -> Any:
+    """What CalledProcessError.cmd shows: the argv of a command, else the mode."""
+    command = getattr(mode, "command", None)
+    if isinstance(command, str):
+        return [command, *getattr(mode, "args", ())]
+    return mode
 
 
 @dataclass(frozen=True)
@@ -211,13 +219,16 @@ class Runner:
             _free_task_now(self._lib, handle.value)
             raise
 
-    def run(self, mode: Mode | Mapping[str, Any], **task_args: Any) -> Completed:
+    def run(self, mode: Mode | Mapping[str, Any], *, check: bool = False, **task_args: Any) -> Completed:
         """Runs a task to its end and returns its report and output, like
         ``subprocess.run(..., capture_output=True, text=True)``.
 
         Takes the arguments of :meth:`task`.  Unless `output` says
         otherwise the task's ring is lossless (``when_full="block"``), since
-        this call reads everything.  A spawn error is raised.
+        this call reads everything.  A spawn error is raised.  With
+        `check`, a task that did not succeed raises
+        :class:`~solti_exec.CalledProcessError` (a
+        :class:`subprocess.CalledProcessError`) carrying the output.
         """
         task_args.setdefault("output", Output(when_full="block"))
         with self.task(mode, **task_args) as task:
@@ -227,7 +238,13 @@ class Runner:
             task.spawn()
             for line in lines:
                 (stdout if line.stream is Stream.STDOUT else stderr).append(line.text)
-            return Completed(task.id, task.wait(), stdout, stderr)
+            done = Completed(task.id, task.wait(), stdout, stderr)
+        if check and not done.report.success:
+            code = done.returncode
+            raise CalledProcessError(
+                code if code is not None else -1, _command_of(mode), done.stdout, done.stderr, done.report, done.id
+            )
+        return done
 
     def metrics(self, format: Literal["json", "prometheus"] = "json") -> Any:
         """The runner's counters and duration histograms: a dict for "json",
