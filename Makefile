@@ -45,8 +45,14 @@ py-test: all
 	    $(PYTHON) -m pytest -q bindings/python/tests; \
 	else echo "py-test: no Python bindings yet"; fi
 
-run: all
-	./examples/demo.sh $(BUILD)/solti-run
+# The demonstration alone on the terminal: the build's output goes to
+# $(BUILD)/run-build.log and is shown only if the build fails.
+run:
+	@mkdir -p $(BUILD)
+	@{ $(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo && \
+	   $(CMAKE) --build $(BUILD) -j $(JOBS); } >$(BUILD)/run-build.log 2>&1 \
+	  || { cat $(BUILD)/run-build.log; echo "make run: the build failed"; exit 1; }
+	@./examples/demo.sh $(BUILD)/solti-run
 
 install: all
 	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
