@@ -151,3 +151,26 @@ test-unprivileged: all
 	$$as_user SOLTI_EXEC_LIBRARY=$(abspath $(BUILD))/libsolti_exec.so.0 PYTHONPATH=$(CURDIR)/bindings/python \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider $(CURDIR)/bindings/python/tests; \
 	rc=$$?; rm -rf $$home; exit $$rc
+
+# ---- The Python wheel ----------------------------------------------------------
+
+# dist/solti_exec-*.whl with libsolti_exec.so.0 and the exec shim inside
+# (solti_exec/_lib): it needs no Go, no system install and no
+# SOLTI_EXEC_LIBRARY. Built from a staged copy of bindings/python, without
+# fetching anything (--no-build-isolation: setuptools and wheel installed).
+DIST ?= dist
+.PHONY: wheel check-wheel
+wheel: all
+	@rm -rf $(BUILD)/wheel-src && mkdir -p $(BUILD)/wheel-src $(DIST)
+	@cp -r bindings/python/pyproject.toml bindings/python/setup.py bindings/python/README.md \
+	  bindings/python/solti_exec $(BUILD)/wheel-src/
+	@rm -rf $(BUILD)/wheel-src/solti_exec/__pycache__ && mkdir -p $(BUILD)/wheel-src/solti_exec/_lib
+	@cp -L $(BUILD)/libsolti_exec.so.0 $(BUILD)/solti-exec-shim $(BUILD)/wheel-src/solti_exec/_lib/
+	$(PYTHON) -m pip wheel -q --no-build-isolation --no-deps -w $(DIST) $(BUILD)/wheel-src
+	@ls $(DIST)/solti_exec-*.whl
+
+# The wheel, and `pip install bindings/python` from this checkout, each in a
+# fresh venv with no Go on PATH and no SOLTI_EXEC_* variables, from an empty
+# directory: python -m solti_exec run -- echo hi must print hi.
+check-wheel: wheel
+	tests/install/check_wheel.sh $(PYTHON) $(DIST) $(CURDIR)
