@@ -71,17 +71,19 @@ bench: all
 
 # Each Go fuzz target for FUZZTIME. The seed corpora are committed under
 # testdata/fuzz/<target> beside each package; a failing input is written there
-# too and the run fails. -fuzzminimizetime bounds the minimization of each
+# too and the run fails. FuzzSpawnValidNumbers spawns a real child for each
+# input that passes validation, against the shim built here. -fuzzminimizetime bounds the minimization of each
 # new interesting input (60 s by default), which would otherwise eat most of
 # a short run.
 FUZZTIME ?= 30s
 FUZZ_TARGETS ?= core/model:FuzzParseTaskSpec core/model:FuzzParseRunnerConfig \
-                core/model:FuzzDecodeBody core/output:FuzzFramer
+                core/model:FuzzDecodeBody core/output:FuzzFramer \
+                core/runner:FuzzSpawnValidNumbers
 fuzz:
 	@mkdir -p $(BUILD)/fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; log=$(BUILD)/fuzz/$$fn.log; \
-	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./$$pkg \
+	  SOLTI_EXEC_SHIM=$(abspath $(BUILD))/solti-exec-shim $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./$$pkg \
 	    >$$log 2>&1 || { cat $$log; echo "fuzz: $$fn FAILED"; exit 1; }; \
 	  echo "fuzz: $$fn: $$(grep -o 'execs: [0-9]*' $$log | tail -n 1 | cut -d' ' -f2) executions in $(FUZZTIME)"; \
 	done
