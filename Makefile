@@ -9,7 +9,7 @@ CMAKE   ?= cmake
 CTEST   ?= ctest
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all configure test go-test c-test py-test run install clean bench fmt-check
+.PHONY: all configure test go-test c-test py-test run install clean bench fmt-check tidy-check
 
 all: configure
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
@@ -24,9 +24,13 @@ test: all go-test c-test py-test
 fmt-check:
 	@out=$$(gofmt -l core capi); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
+# go.mod and go.sum must be as `go mod tidy` leaves them (it prints the diff).
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "tidy-check: run go mod tidy"; exit 1; }
+
 # core is pure Go: checked for cgo, vetted, and tested with the race detector
 # against the shim built above.
-go-test: fmt-check
+go-test: fmt-check tidy-check
 	@cgo=$$($(GO) list -f '{{if .CgoFiles}}{{.ImportPath}}{{end}}' ./core/...); \
 	  if [ -n "$$cgo" ]; then echo "cgo found in core: $$cgo"; exit 1; fi
 	$(GO) vet ./...
@@ -41,8 +45,14 @@ py-test: all
 	    $(PYTHON) -m pytest -q bindings/python/tests; \
 	else echo "py-test: no Python bindings yet"; fi
 
-run: all
-	./examples/demo.sh $(BUILD)/solti-run
+# The demonstration alone on the terminal: the build's output goes to
+# $(BUILD)/run-build.log and is shown only if the build fails.
+run:
+	@mkdir -p $(BUILD)
+	@{ $(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo && \
+	   $(CMAKE) --build $(BUILD) -j $(JOBS); } >$(BUILD)/run-build.log 2>&1 \
+	  || { cat $(BUILD)/run-build.log; echo "make run: the build failed"; exit 1; }
+	@./examples/demo.sh $(BUILD)/solti-run
 
 install: all
 	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
@@ -61,17 +71,19 @@ bench: all
 
 # Each Go fuzz target for FUZZTIME. The seed corpora are committed under
 # testdata/fuzz/<target> beside each package; a failing input is written there
-# too and the run fails. -fuzzminimizetime bounds the minimization of each
+# too and the run fails. FuzzSpawnValidNumbers spawns a real child for each
+# input that passes validation, against the shim built here. -fuzzminimizetime bounds the minimization of each
 # new interesting input (60 s by default), which would otherwise eat most of
 # a short run.
 FUZZTIME ?= 30s
 FUZZ_TARGETS ?= core/model:FuzzParseTaskSpec core/model:FuzzParseRunnerConfig \
-                core/model:FuzzDecodeBody core/output:FuzzFramer
+                core/model:FuzzDecodeBody core/output:FuzzFramer \
+                core/runner:FuzzSpawnValidNumbers
 fuzz:
 	@mkdir -p $(BUILD)/fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; log=$(BUILD)/fuzz/$$fn.log; \
-	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./$$pkg \
+	  SOLTI_EXEC_SHIM=$(abspath $(BUILD))/solti-exec-shim $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./$$pkg \
 	    >$$log 2>&1 || { cat $$log; echo "fuzz: $$fn FAILED"; exit 1; }; \
 	  echo "fuzz: $$fn: $$(grep -o 'execs: [0-9]*' $$log | tail -n 1 | cut -d' ' -f2) executions in $(FUZZTIME)"; \
 	done
@@ -119,3 +131,48 @@ check-valgrind: all
 	    --error-exitcode=99 --suppressions=tests/valgrind/go-runtime.supp $(BUILD)/tests/c/$$t \
 	    || { echo "valgrind: $$t FAILED"; exit 1; }; \
 	done
+
+# ---- The suites as an unprivileged user (CI runs this as root) ---------------
+
+# The C and Python suites of an already built tree, run as TEST_USER (made
+# if missing): what most users run. The build stays root's; the tree is made
+# readable, and CTest's log directory writable, for that user. PATH is a
+# plain system one, as the user's own would be.
+TEST_USER ?= solti-test
+.PHONY: test-unprivileged
+test-unprivileged: all
+	@[ "$$(id -u)" = 0 ] || { echo "test-unprivileged: run as root (it switches to $(TEST_USER))"; exit 1; }
+	@id -u $(TEST_USER) >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin $(TEST_USER)
+	@chmod -R a+rX . ; d=$(CURDIR); while [ "$$d" != / ]; do chmod a+x "$$d"; d=$$(dirname "$$d"); done
+	@mkdir -p $(BUILD)/Testing && chown -R $(TEST_USER) $(BUILD)/Testing
+	@home=$$(mktemp -d) && chown $(TEST_USER) $$home && \
+	as_user="setpriv --reuid=$(TEST_USER) --regid=$$(id -g $(TEST_USER)) --init-groups \
+	  env -i HOME=$$home PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1" && \
+	echo "test-unprivileged: as $$(setpriv --reuid=$(TEST_USER) id -un) (uid $$(id -u $(TEST_USER)))" && \
+	$$as_user $(CTEST) --test-dir $(abspath $(BUILD)) --output-on-failure -j $(JOBS) && \
+	$$as_user SOLTI_EXEC_LIBRARY=$(abspath $(BUILD))/libsolti_exec.so.0 PYTHONPATH=$(CURDIR)/bindings/python \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider $(CURDIR)/bindings/python/tests; \
+	rc=$$?; rm -rf $$home; exit $$rc
+
+# ---- The Python wheel ----------------------------------------------------------
+
+# dist/solti_exec-*.whl with libsolti_exec.so.0 and the exec shim inside
+# (solti_exec/_lib): it needs no Go, no system install and no
+# SOLTI_EXEC_LIBRARY. Built from a staged copy of bindings/python, without
+# fetching anything (--no-build-isolation: setuptools and wheel installed).
+DIST ?= dist
+.PHONY: wheel check-wheel
+wheel: all
+	@rm -rf $(BUILD)/wheel-src && mkdir -p $(BUILD)/wheel-src $(DIST)
+	@cp -r bindings/python/pyproject.toml bindings/python/setup.py bindings/python/README.md \
+	  bindings/python/solti_exec $(BUILD)/wheel-src/
+	@rm -rf $(BUILD)/wheel-src/solti_exec/__pycache__ && mkdir -p $(BUILD)/wheel-src/solti_exec/_lib
+	@cp -L $(BUILD)/libsolti_exec.so.0 $(BUILD)/solti-exec-shim $(BUILD)/wheel-src/solti_exec/_lib/
+	$(PYTHON) -m pip wheel -q --no-build-isolation --no-deps -w $(DIST) $(BUILD)/wheel-src
+	@ls $(DIST)/solti_exec-*.whl
+
+# The wheel, and `pip install bindings/python` from this checkout, each in a
+# fresh venv with no Go on PATH and no SOLTI_EXEC_* variables, from an empty
+# directory: python -m solti_exec run -- echo hi must print hi.
+check-wheel: wheel
+	tests/install/check_wheel.sh $(PYTHON) $(DIST) $(CURDIR)

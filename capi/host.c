@@ -97,6 +97,21 @@ const char *solti_version(void) {
         SOLTI_EXEC_VERSION_PATCH);
 }
 
+// --- the environment the library obeys -----------------------------------
+
+// soltic_trusted_getenv reads one of the library's own variables
+// (SOLTI_EXEC_SHIM, SOLTI_EXEC_LOG), or gives NULL when the environment may
+// come from a less privileged user: a setuid or setgid program, or one that
+// gained capabilities at exec (secure_getenv: AT_SECURE), and a process whose
+// effective ids differ from its real ones (a setresuid after start, which
+// AT_SECURE does not see). Otherwise an ordinary user running a setuid-root
+// host could make it exec their own "shim" as root.
+const char *soltic_trusted_getenv(const char *name) {
+    if (getuid() != geteuid() || getgid() != getegid())
+        return NULL;
+    return secure_getenv(name);
+}
+
 // --- where the library is -------------------------------------------------
 
 // soltic_library_dir writes the directory holding this library into buf,

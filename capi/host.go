@@ -77,11 +77,13 @@ func findShim() string {
 	return filepath.Join(dir, shimName) // reported as missing at spawn, by path
 }
 
-// hostGetenv reads the C environment, not Go's snapshot.
+// hostGetenv reads the C environment, not Go's snapshot, and only when the
+// process may trust it (soltic_trusted_getenv): these variables choose the
+// program every child is started through, and where the library writes.
 func hostGetenv(key string) string {
 	ck := C.CString(key)
 	defer C.free(unsafe.Pointer(ck))
-	if v := C.getenv(ck); v != nil {
+	if v := C.soltic_trusted_getenv(ck); v != nil {
 		return C.GoString(v)
 	}
 	return ""

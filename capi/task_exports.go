@@ -53,6 +53,9 @@ func soltigo_task_id(h C.solti_task_t, buf *C.char, n C.size_t) (rc C.int) {
 		return fail(err)
 	}
 	id := t.ID()
+	if n == 0 {
+		return C.int(len(id)) // a size query, as with snprintf
+	}
 	if rc := copyText([]byte(id), buf, n, "task id"); rc != C.SOLTI_OK {
 		return rc
 	}

@@ -4,7 +4,9 @@ set -u
 run=${1:-build/solti-run}
 here=$(cd "$(dirname "$0")" && pwd)
 
-step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
+# Bold titles on a terminal only: no escape codes in a log or a pipe.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s== %s%s\n$ %s\n' "$bold" "$1" "$plain" "$2"; }
 
 step "1. A script streaming its output live (stderr is prefixed)" \
      "solti-run --script examples/countdown.sh --runtime bash --json"

@@ -292,11 +292,12 @@ int solti_task_build(solti_runner_t runner, const char *spec_json,
 /*
  * Copies the task's run id ("{runner}-{slot}-{seq}") into buf, NUL-terminated.
  * Never blocks; thread-safe.  buf is the caller's; on SOLTI_ERANGE it is left
- * unchanged; it may be NULL when len is 0 (a size query).
+ * unchanged.  len 0 is a size query: nothing is written (buf may be NULL)
+ * and the length is returned, as with snprintf.
  * Returns:
  *   >= 0          the run id's length without the NUL (like snprintf).
- *   SOLTI_ERANGE  len is not more than that length; the message gives the
- *                 size needed, counting the NUL.
+ *   SOLTI_ERANGE  len is more than 0 and not more than that length; the
+ *                 message gives the size needed, counting the NUL.
  *   SOLTI_EINVAL  buf is NULL with len > 0.
  *   SOLTI_EBADF   not a live task (0, freed, a runner handle).
  *   SOLTI_EFORKED called in a forked child of the host.

@@ -62,6 +62,26 @@ check "json failure"    3   '"outcome": "failure", "exitCode": 3.*"reason": "pro
       - -- "$run" --json -- sh -c 'exit 3'
 check "json timeout"    124 '"outcome": "timeout"'  -  -- "$run" --json --timeout 200ms -- sleep 5
 
+# The report where asked, never mixed into the command's output.
+check "json-file"       0   '^only-output$'         -  -- "$run" --json-file "$tmp/r.json" -- echo only-output
+if [ "$(cat "$tmp/out")" = only-output ] && grep -q '"outcome": "success"' "$tmp/r.json"; then
+    echo "ok   json-file: the report is in the file and not on stdout"
+else
+    failures=$((failures + 1)); echo "FAIL json-file: stdout $(cat "$tmp/out"), file $(cat "$tmp/r.json" 2>&1)"
+fi
+check "json-fd"         3   '^x$'                   -  -- sh -c "'$run' --json-fd 3 -- sh -c 'echo x; exit 3' 3>'$tmp/fd.json'"
+if grep -q '"exitCode": 3' "$tmp/fd.json" && ! grep -q outcome "$tmp/out"; then
+    echo "ok   json-fd: the report went to descriptor 3"
+else
+    failures=$((failures + 1)); echo "FAIL json-fd: descriptor 3 got $(cat "$tmp/fd.json")"
+fi
+check "json-file bad"   125 -                  '^solti-run: --json-file /nonexistent/r.json: No such file' \
+      -- "$run" --json-file /nonexistent/r.json -- sh -c "touch '$tmp/ran'"
+if [ -e "$tmp/ran" ]; then failures=$((failures + 1)); echo "FAIL json-file bad: the command ran"; fi
+check "json-fd closed"  125 -                  'json-fd: 9 is not an open descriptor' -- "$run" --json-fd 9 -- true
+# A one-line note when the end is not the command's own doing.
+check "timeout note"    124 -                  '^solti-run: timed out after 300 ms' -- "$run" --timeout 300ms -- sleep 5
+
 # The sandbox knobs reach the child (rlimits and no_new_privs anywhere).
 check "fsize"           0   '^2048$'                -  -- "$run" --fsize 1M -- sh -c 'ulimit -f'
 check "fsize exceeded"  153 -                  -  -- "$run" --fsize 64K --cwd "$tmp" -- dd if=/dev/zero of=big bs=64k count=4
@@ -80,6 +100,12 @@ if [ "$(id -u)" = 0 ] && grep -q ' - cgroup2\? ' /proc/self/mountinfo; then
     check "pids"        124 '^forked 2$'          - -- "$run" --timeout 500ms --pids 3 -- "$helpers/forkloop" 10
     check "cpu"         0   '^0::/.+$'              -  -- "$run" --cpu 50% -- grep '^0::' /proc/self/cgroup
     check "cgroup parent" 0 '^0::/solti-run-test-'"$$"'/' - -- "$run" --cgroup-parent "solti-run-test-$$" -- grep '^0::' /proc/self/cgroup
+    if "$run" --memory 64M -- true >/dev/null 2>&1; then
+        check "oom note" 137 - '^solti-run: killed by the kernel.s OOM killer' \
+              -- "$run" --memory 32M -- python3 -c 'b = bytearray(512 << 20); b[::4096] = b"x" * len(b[::4096])'
+    else
+        echo "skip oom note: no memory controller for the task's cgroup"
+    fi
 else
     echo "skip cgroup limits: not root or no cgroup mount"
 fi

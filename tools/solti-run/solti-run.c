@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -73,6 +74,10 @@ static const char usage_text[] =
     "  --script FILE      run FILE's contents with --runtime (default bash)\n"
     "  --name NAME        runner name in run ids and metrics (default solti-run)\n"
     "  --json             print the exit report as JSON on stdout at the end\n"
+    "                     (after the command's own output)\n"
+    "  --json-file PATH   write the exit report to PATH instead (created or\n"
+    "                     truncated, mode 0644); '-' is stdout\n"
+    "  --json-fd N        write the exit report to open descriptor N instead\n"
     "  (the task spec and runner config formats: docs/format.md in the project)\n"
     "  --version, --help\n"
     "\n"
@@ -204,6 +209,8 @@ typedef struct options {
     const char *cgroup_parent;
     int no_fail_on_cgroup_error, no_core;
     int no_new_privs, drop_caps, inherit_stdin, json;
+    const char *json_file; /* --json-file, or NULL */
+    int json_fd;           /* --json-fd, or -1 */
     const char **keep_caps;
     size_t n_keep_caps;
     const char **env;
@@ -293,8 +300,31 @@ static void push(const char ***list, size_t *n, const char *item) {
     (*list)[(*n)++] = item;
 }
 
+/* --json-file and --json-fd: where the exit report goes. Each implies --json.
+   Returns 1 if opt was one of them. */
+static int parse_report_option(const char *opt, const char *value, options_t *o) {
+    if (strcmp(opt, "--json-file") == 0) {
+        if (value[0] == '\0') usage_error("--json-file needs a path");
+        o->json = 1;
+        o->json_file = value;
+        o->json_fd = -1;
+        return 1;
+    }
+    if (strcmp(opt, "--json-fd") == 0) {
+        uint64_t fd = parse_count(opt, value);
+        if (fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0)
+            usage_error("--json-fd: %s is not an open descriptor", value);
+        o->json = 1;
+        o->json_fd = (int)fd;
+        o->json_file = NULL;
+        return 1;
+    }
+    return 0;
+}
+
 static void parse_options(int argc, char **argv, options_t *o) {
     memset(o, 0, sizeof *o);
+    o->json_fd = -1;
     o->timeout_ms = 24LL * 3600 * 1000;
     o->kill_grace_ms = -1;
     o->name = "solti-run";
@@ -318,6 +348,7 @@ static void parse_options(int argc, char **argv, options_t *o) {
                                                  "--cpu", "--cgroup-parent", "--nofile", "--fsize",
                                                  "--as", "--cpu-seconds", "--nproc", "--keep-cap",
                                                  "--cwd", "--env", "--script", "--runtime", "--name",
+                                                 "--json-file", "--json-fd",
                                                  NULL};
         int takes_value = 0;
         for (int k = 0; with_value[k]; k++) takes_value |= strcmp(opt, with_value[k]) == 0;
@@ -362,6 +393,7 @@ static void parse_options(int argc, char **argv, options_t *o) {
         else if (strcmp(opt, "--runtime") == 0) o->runtime = value;
         else if (strcmp(opt, "--name") == 0) o->name = value;
         else if (strcmp(opt, "--json") == 0) o->json = 1;
+        else if (parse_report_option(opt, value, o)) { /* done */ }
         else usage_error("unknown option %s", arg);
     }
     o->cmd = argv + i;
@@ -608,6 +640,48 @@ static int stream(solti_task_t task) {
 
 /* ---- The end ---------------------------------------------------------------- */
 
+/* Opens --json-file before the command runs, so a path that cannot be
+   written is solti-run's own error (125) and nothing was started. */
+static void open_report(options_t *o) {
+    if (o->json_file == NULL || strcmp(o->json_file, "-") == 0) return;
+    o->json_fd = open(o->json_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (o->json_fd < 0) fail("--json-file %s: %s", o->json_file, strerror(errno));
+}
+
+/* The report goes to --json-fd / --json-file, else to stdout after the
+   command's output. */
+static void write_report(const options_t *o, const char *text, size_t len) {
+    if (o->json_fd < 0) {
+        fwrite(text, 1, len, stdout);
+        fflush(stdout);
+        return;
+    }
+    while (len > 0) {
+        ssize_t n = write(o->json_fd, text, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            fprintf(stderr, "solti-run: writing the report to descriptor %d: %s\n", o->json_fd,
+                    strerror(errno));
+            return;
+        }
+        text += n;
+        len -= (size_t)n;
+    }
+}
+
+/* One line on stderr when the end is not the command's own doing, so a
+   kill by the OOM killer or by --timeout is never silent. */
+static void print_end_note(const options_t *o, const solti_exit_t *ex) {
+    fflush(stdout);
+    if (ex->outcome == SOLTI_OUTCOME_TIMEOUT)
+        fprintf(stderr, "solti-run: timed out after %" PRId64 " ms; the command's process tree was killed\n",
+                o->timeout_ms);
+    else if (ex->oom_kills > 0)
+        fprintf(stderr, "solti-run: killed by the kernel's OOM killer (%" PRId64
+                        " OOM kill%s in the task's cgroup; memory limit reached)\n",
+                ex->oom_kills, ex->oom_kills == 1 ? "" : "s");
+}
+
 static const char *outcome_name(int32_t outcome) {
     switch (outcome) {
     case SOLTI_OUTCOME_SUCCESS: return "success";
@@ -620,7 +694,7 @@ static const char *outcome_name(int32_t outcome) {
     }
 }
 
-static void print_report(const solti_exit_t *ex) {
+static void print_report(const options_t *o, const solti_exit_t *ex) {
     strbuf_t s = {0};
     sb_printf(&s, "{\"attempt\": %" PRIu32 ", \"outcome\": \"%s\", \"exitCode\": %" PRId32
                   ", \"signal\": %" PRId32 ", \"coreDumped\": %s",
@@ -638,8 +712,7 @@ static void print_report(const solti_exit_t *ex) {
               ex->cgroup_cpu_us);
     sb_json_n(&s, ex->reason, strnlen(ex->reason, sizeof ex->reason));
     sb_cat(&s, "}\n");
-    fputs(s.p, stdout);
-    fflush(stdout);
+    write_report(o, s.p, s.len);
     free(s.p);
 }
 
@@ -670,6 +743,7 @@ static int spawn_failure_status(int code) {
 int main(int argc, char **argv) {
     options_t o;
     parse_options(argc, argv, &o);
+    open_report(&o);
     char *config = runner_config(&o);
     char *spec = task_spec(&o);
     free(o.keep_caps); /* in config and spec now */
@@ -690,7 +764,7 @@ int main(int argc, char **argv) {
         int status = spawn_failure_status(rc);
         print_library_error(rc);
         solti_exit_t ex;
-        if (o.json && solti_task_wait(task, 0, &ex) == SOLTI_OK) print_report(&ex);
+        if (o.json && solti_task_wait(task, 0, &ex) == SOLTI_OK) print_report(&o, &ex);
         solti_runner_free(runner);
         return status;
     }
@@ -699,7 +773,8 @@ int main(int argc, char **argv) {
     solti_exit_t ex;
     rc = solti_task_wait(task, SOLTI_INFINITE, &ex);
     if (rc < 0) fail_library(rc);
-    if (o.json) print_report(&ex);
+    print_end_note(&o, &ex);
+    if (o.json) print_report(&o, &ex);
     int status = exit_status(&ex, canceled_by);
     solti_runner_free(runner);
     return status;

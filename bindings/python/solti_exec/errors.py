@@ -14,7 +14,8 @@ after the call and raises the class registered for the code, so::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import subprocess
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from .events import ExitReport
@@ -34,6 +35,7 @@ __all__ = [
     "ForkedError",
     "ChildLost",
     "InternalError",
+    "CalledProcessError",
     "error_for_code",
 ]
 
@@ -163,6 +165,28 @@ class InternalError(SoltiError):
     """SOLTI_EINTERNAL: a bug in the library; the message says where."""
 
     CODE = -13
+
+
+class CalledProcessError(subprocess.CalledProcessError):
+    """``Runner.run(..., check=True)``: the task did not succeed.
+
+    A :class:`subprocess.CalledProcessError` (``except
+    subprocess.CalledProcessError`` catches it), with ``returncode``
+    (-N when signal N killed it), ``cmd``, ``output``/``stdout`` and
+    ``stderr`` as :meth:`Runner.run` gives them, plus the task's
+    :attr:`report` (outcome, reason) and :attr:`id`.
+    """
+
+    def __init__(self, returncode: int, cmd: Any, output: Any, stderr: Any, report: ExitReport, id: str) -> None:
+        super().__init__(returncode, cmd, output, stderr)
+        self.report = report
+        self.id = id
+
+    def __str__(self) -> str:
+        return f"task {self.id} ({self.cmd!r}) did not succeed: {self.report.outcome.name.lower()}: {self.report.reason}"
+
+    def __reduce__(self):  # picklable, like SoltiError
+        return (type(self), (self.returncode, self.cmd, self.output, self.stderr, self.report, self.id))
 
 
 _BY_CODE: dict[int, type[SoltiError]] = {

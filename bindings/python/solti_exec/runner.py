@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
 from . import _native as n
-from .errors import BadHandle, SoltiError
+from ._exact import c_text, check_document
+from .errors import BadHandle, CalledProcessError, SoltiError
 from .events import ExitReport, Stream
 from .spec import EnvLike, Mode, Output, runner_config, task_spec
 from .task import Task
@@ -24,6 +25,14 @@ def _free_runner(lib: n.Library, handle: int) -> None:
         lib.dll.solti_runner_free(handle)
     except SoltiError:
         pass
+
+
+def _command_of(mode: Any) -> Any:
+    """What CalledProcessError.cmd shows: the argv of a command, else the mode."""
+    command = getattr(mode, "command", None)
+    if isinstance(command, str):
+        return [command, *getattr(mode, "args", ())]
+    return mode
 
 
 @dataclass(frozen=True)
@@ -114,9 +123,11 @@ class Runner:
             drain_grace_ms=drain_grace_ms,
             config=config,
         )
+        check_document(self.config, "runner config")
         config_json = json.dumps(self.config).encode() if self.config else None
+        name_c = c_text(os.fsdecode(name), "runner name")
         handle = ctypes.c_uint64()
-        self._lib.dll.solti_runner_new(os.fsencode(name), config_json, ctypes.byref(handle))
+        self._lib.dll.solti_runner_new(name_c, config_json, ctypes.byref(handle))
         self._handle = handle.value
         self._closed = False
         self._finalizer = weakref.finalize(self, _free_runner, self._lib, handle.value)
@@ -188,22 +199,36 @@ class Runner:
     def build(self, spec: Mapping[str, Any] | str) -> Task:
         """Builds a task from a whole task spec in the wire format (a dict or
         a JSON string), as ``solti_task_build`` takes it."""
-        text = spec if isinstance(spec, str) else json.dumps(spec)
+        if isinstance(spec, str):
+            text = spec
+            c_text(text, "task spec")
+            try:
+                wire = json.loads(text)
+            except json.JSONDecodeError:
+                wire = None  # the library names what is wrong with it
+            check_document(wire, "task spec")
+        else:
+            check_document(spec, "task spec")
+            text = json.dumps(spec)
+            wire = dict(spec)
         handle = ctypes.c_uint64()
-        self._lib.dll.solti_task_build(self._handle, text.encode(), ctypes.byref(handle))
+        self._lib.dll.solti_task_build(self._handle, c_text(text, "task spec"), ctypes.byref(handle))
         try:
-            return Task(self, handle.value, json.loads(text) if isinstance(spec, str) else dict(spec))
+            return Task(self, handle.value, wire)
         except BaseException:
             _free_task_now(self._lib, handle.value)
             raise
 
-    def run(self, mode: Mode | Mapping[str, Any], **task_args: Any) -> Completed:
+    def run(self, mode: Mode | Mapping[str, Any], *, check: bool = False, **task_args: Any) -> Completed:
         """Runs a task to its end and returns its report and output, like
         ``subprocess.run(..., capture_output=True, text=True)``.
 
         Takes the arguments of :meth:`task`.  Unless `output` says
         otherwise the task's ring is lossless (``when_full="block"``), since
-        this call reads everything.  A spawn error is raised.
+        this call reads everything.  A spawn error is raised.  With
+        `check`, a task that did not succeed raises
+        :class:`~solti_exec.CalledProcessError` (a
+        :class:`subprocess.CalledProcessError`) carrying the output.
         """
         task_args.setdefault("output", Output(when_full="block"))
         with self.task(mode, **task_args) as task:
@@ -213,7 +238,13 @@ class Runner:
             task.spawn()
             for line in lines:
                 (stdout if line.stream is Stream.STDOUT else stderr).append(line.text)
-            return Completed(task.id, task.wait(), stdout, stderr)
+            done = Completed(task.id, task.wait(), stdout, stderr)
+        if check and not done.report.success:
+            code = done.returncode
+            raise CalledProcessError(
+                code if code is not None else -1, _command_of(mode), done.stdout, done.stderr, done.report, done.id
+            )
+        return done
 
     def metrics(self, format: Literal["json", "prometheus"] = "json") -> Any:
         """The runner's counters and duration histograms: a dict for "json",

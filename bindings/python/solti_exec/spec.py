@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Mapping, Union
 
+from ._exact import parse_document
+
 __all__ = [
     "Command",
     "Script",
@@ -357,7 +359,7 @@ def runner_config(
     """Builds a runner config dict.  `config` (a dict or a JSON string) is
     the base; the other arguments replace its parts."""
     if isinstance(config, str):
-        base = json.loads(config)
+        base = parse_document(config, "runner config", "invalid runner configuration")
         if not isinstance(base, dict):
             raise TypeError("config must be a JSON object")
     else:

@@ -9,6 +9,7 @@ every task gets a timeout.
 from __future__ import annotations
 
 import faulthandler
+import fcntl
 import gc
 import os
 import sys
@@ -78,18 +79,19 @@ def lossless(lib: solti_exec._native.Library) -> Iterator[solti_exec.Runner]:
 
 
 def open_fds() -> set[int]:
-    """Open descriptors. The listing's own descriptor takes the lowest free
-    number, often one just closed, so each name is checked again once the
-    listing is closed."""
+    """The descriptors open now.  Listing /proc/self/fd opens one of its own,
+    on the lowest free number (often the one just closed), and closes it
+    again: a number is kept only if it is still open after the listing."""
+    listed = {int(name) for name in os.listdir("/proc/self/fd")}
+    return {fd for fd in listed if _is_open(fd)}
 
-    def is_open(fd: int) -> bool:
-        try:
-            os.fstat(fd)
-            return True
-        except OSError:
-            return False
 
-    return {fd for fd in (int(name) for name in os.listdir("/proc/self/fd")) if is_open(fd)}
+def _is_open(fd: int) -> bool:
+    try:
+        fcntl.fcntl(fd, fcntl.F_GETFD)
+    except OSError:
+        return False
+    return True
 
 
 def child_pids() -> set[int]:

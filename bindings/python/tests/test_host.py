@@ -148,3 +148,27 @@ def test_other_start_methods_work(method: str, tmp_path) -> None:
     res = run_python(f"import runpy; runpy.run_path({str(script)!r}, run_name='__main__')", timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "['ok']"
+
+
+def test_forked_child_sys_exit_keeps_the_parents_scripts() -> None:
+    # sys.exit in an os.fork() child runs the C exit-time destructors: the
+    # library's must not remove the parent's script directories (the
+    # parent's task would then fail with exit 127) nor hang.
+    code = (
+        "import os, sys, solti_exec as s\n"
+        "r = s.Runner('fork-exit')\n"
+        "t = r.task(s.Script('echo live'), timeout=30)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    sys.exit(0)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "t.spawn()\n"
+        "lines = list(t.stdout_lines())\n"
+        "rep = t.wait(30)\n"
+        "sys.stderr.write(repr((os.waitstatus_to_exitcode(status), lines, rep.exit_code)))\n"
+    )
+    res = run_python(code, timeout=60)
+    assert res.returncode == 0, res.stderr
+    child_code, lines, exit_code = eval(res.stderr)  # noqa: S307 - our own repr
+    assert child_code == 0
+    assert (lines, exit_code) == (["live"], 0)

@@ -208,7 +208,11 @@ def test_bundled_copy_with_its_shim(lib: n.Library, tmp_path: Path) -> None:
         "lib = s.load_library(); print(lib.source, lib.path)\n"
         "print(s.Runner('bundled').run(s.Command('echo', 'ok'), timeout=30).stdout)\n"
     )
-    res = subprocess.run([os.sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    # Run from a directory of its own: `python -c` puts the working directory
+    # first on sys.path, and a checkout's bindings/python would win there.
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+    res = subprocess.run([os.sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env, cwd=cwd)
     assert res.returncode == 0, res.stderr
     first, out = res.stdout.splitlines()
     assert first == f"bundled {pkg / '_lib' / n.SONAME}"

@@ -103,3 +103,26 @@ def test_runner_from_a_whole_config(lib) -> None:
         assert runner.run(se.Command("printenv", "SOLTI_PY_C"), timeout=TASK_TIMEOUT).stdout == ["c"]
         assert runner.config == {"env": [{"key": "SOLTI_PY_C", "value": "c"}]}
         assert runner.library is se.load_library()
+
+
+def test_run_check_raises_with_the_output(runner: se.Runner) -> None:
+    import pickle
+    import subprocess
+
+    with pytest.raises(subprocess.CalledProcessError) as info:
+        runner.run(se.Command("sh", "-c", "echo out; echo err >&2; exit 3"), check=True, timeout=60)
+    e = info.value
+    assert isinstance(e, se.CalledProcessError)
+    assert (e.returncode, e.cmd, e.output, e.stdout, e.stderr) == (3, ["sh", "-c", "echo out; echo err >&2; exit 3"], ["out"], ["out"], ["err"])
+    assert e.report.exit_code == 3 and e.id.startswith(runner.name)
+    assert "process exited with non-zero code: 3" in str(e)
+    assert pickle.loads(pickle.dumps(e)).returncode == 3
+    # A success raises nothing; without check a failure is returned.
+    assert runner.run(se.Command("true"), check=True, timeout=60).returncode == 0
+    assert runner.run(se.Command("false"), timeout=60).returncode == 1
+
+
+def test_run_check_on_a_signal(runner: se.Runner) -> None:
+    with pytest.raises(se.CalledProcessError) as info:
+        runner.run(se.Command("sh", "-c", "kill -TERM $$"), check=True, timeout=60)
+    assert info.value.returncode == -15
