@@ -170,7 +170,7 @@ static inline const char *bench_spec(const char *slot, const char *const argv[],
                                      const char *top_extra) {
     static _Thread_local char spec[4096];
     int n = snprintf(spec, sizeof spec,
-                     "{\"slot\": \"%s\", \"timeoutMs\": 600000, \"kind\": {\"subprocess\": "
+                     "{\"slot\": \"%s\", \"timeout\": 600000, \"kind\": {\"subprocess\": "
                      "{\"mode\": {\"command\": {\"command\": \"%s\", \"args\": [",
                      slot, argv[0]);
     for (int i = 1; argv[i] != NULL; i++)

@@ -126,7 +126,7 @@ enum solti_outcome {
     SOLTI_OUTCOME_SUCCESS = 0,  /* exit 0, or any exit with failOnNonZero false */
     SOLTI_OUTCOME_FAILURE = 1,  /* non-zero exit (failOnNonZero) or killed by a signal */
     SOLTI_OUTCOME_CANCELED = 2, /* solti_task_cancel, solti_task_free, solti_runner_free */
-    SOLTI_OUTCOME_TIMEOUT = 3,  /* timeoutMs passed; the whole tree was killed */
+    SOLTI_OUTCOME_TIMEOUT = 3,  /* the spec's timeout passed; the whole tree was killed */
     SOLTI_OUTCOME_FATAL = 4,    /* could not be started or sandboxed; never restarted */
     SOLTI_OUTCOME_LOST = 5      /* exit status unknown: the task's shim was killed from
                                    outside (wait says SOLTI_ECHILD); never restarted */

@@ -208,7 +208,7 @@ static inline char *test_spec(const char *slot, const char *const argv[], int ti
         test_str_cat(&s, ", ");
         test_str_cat(&s, sub_extra);
     }
-    test_str_printf(&s, "}}, \"timeoutMs\": %d", timeout_ms);
+    test_str_printf(&s, "}}, \"timeout\": %d", timeout_ms);
     if (top_extra && *top_extra) {
         test_str_cat(&s, ", ");
         test_str_cat(&s, top_extra);

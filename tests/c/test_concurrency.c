@@ -62,7 +62,7 @@ static void make_specs(void) {
     specs[7] = test_spec("forker", forker, 30000, "", "");
     specs[8] = test_spec("missing", missing, 30000, "", "");
     test_str_t s = {0}; /* bash: "echo script" */
-    test_str_cat(&s, "{\"slot\": \"script\", \"timeoutMs\": 30000, \"kind\": {\"subprocess\": "
+    test_str_cat(&s, "{\"slot\": \"script\", \"timeout\": 30000, \"kind\": {\"subprocess\": "
                      "{\"mode\": {\"script\": {\"runtime\": \"bash\", "
                      "\"body\": \"ZWNobyBzY3JpcHQ=\"}}}}}");
     specs[9] = s.p;

@@ -15,7 +15,7 @@ static int child(solti_runner_t r, solti_task_t running) {
     int64_t t0 = test_now_ms();
     solti_task_t t = 0;
     const char *spec = "{\"slot\": \"f\", \"kind\": {\"subprocess\": {\"mode\": {\"command\": "
-                       "{\"command\": \"true\"}}}}, \"timeoutMs\": 1000}";
+                       "{\"command\": \"true\"}}}}, \"timeout\": 1000}";
     if (solti_task_build(r, spec, &t) != SOLTI_EFORKED) return CHILD_BUILD;
     solti_runner_t r2 = 0;
     if (solti_runner_new("in-child", NULL, &r2) != SOLTI_EFORKED) return CHILD_NEW;

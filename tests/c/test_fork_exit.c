@@ -19,7 +19,7 @@ enum { FORKS = 2000, CHILD_DEADLINE_MS = 5000 };
 
 /* base64 of "echo live" and of "true" */
 #define SCRIPT_SPEC(slot, b64)                                                           \
-    "{\"slot\": \"" slot "\", \"timeoutMs\": 20000, \"kind\": {\"subprocess\": {\"mode\": " \
+    "{\"slot\": \"" slot "\", \"timeout\": 20000, \"kind\": {\"subprocess\": {\"mode\": " \
     "{\"script\": {\"runtime\": \"bash\", \"body\": \"" b64 "\"}}}}}"
 
 static solti_runner_t runner;

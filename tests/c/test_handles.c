@@ -18,7 +18,7 @@ static void check_bad_runner(solti_runner_t r, const char *what) {
     CHECK_CODE(solti_runner_metrics(r, SOLTI_METRICS_PROMETHEUS, buf, sizeof buf, &len),
                SOLTI_EBADF);
     CHECK_CODE(solti_task_build(r, "{\"slot\":\"x\",\"kind\":{\"subprocess\":{\"mode\":{"
-                                   "\"command\":{\"command\":\"true\"}}}},\"timeoutMs\":1000}",
+                                   "\"command\":{\"command\":\"true\"}}}},\"timeout\":1000}",
                                 &t),
                SOLTI_EBADF);
     CHECK_EQ_INT(t, 0); /* out-parameters are written on success only */

@@ -33,7 +33,7 @@ static char *script_spec(size_t len) {
     body[0] = '#';
     body[len - 1] = '\n';
     test_str_t s = {0};
-    test_str_cat(&s, "{\"slot\": \"script\", \"timeoutMs\": 10000, \"kind\": {\"subprocess\": "
+    test_str_cat(&s, "{\"slot\": \"script\", \"timeout\": 10000, \"kind\": {\"subprocess\": "
                      "{\"mode\": {\"script\": {\"runtime\": \"bash\", \"body\": \"");
     for (size_t i = 0; i < len; i += 3) {
         uint32_t v = (uint32_t)body[i] << 16;

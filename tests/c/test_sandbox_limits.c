@@ -59,7 +59,7 @@ static void test_status_and_limits(int caps) {
     solti_runner_t r = test_runner("sandbox-status", cfg.p);
     free(cfg.p);
     test_str_t spec = {0};
-    test_str_printf(&spec, "{\"slot\": \"status\", \"timeoutMs\": 20000, \"kind\": {\"subprocess\": {\"mode\":"
+    test_str_printf(&spec, "{\"slot\": \"status\", \"timeout\": 20000, \"kind\": {\"subprocess\": {\"mode\":"
                            " {\"script\": {\"runtime\": \"bash\", \"body\": \"%s\"}}}}}", body);
     solti_task_t t = test_task(r, spec.p);
     free(spec.p);

@@ -35,7 +35,7 @@ static solti_task_t script_task(solti_runner_t r, const char *runtime, const cha
     test_str_printf(&s, "{\"slot\": \"script\", \"kind\": {\"subprocess\": {\"mode\": {\"script\": "
                         "{\"runtime\": %s, \"body\": \"", runtime);
     test_str_cat(&s, b64);
-    test_str_printf(&s, "\", \"args\": %s}}}}, \"timeoutMs\": 20000}", args_json);
+    test_str_printf(&s, "\", \"args\": %s}}}}, \"timeout\": 20000}", args_json);
     solti_task_t t = test_task(r, s.p);
     free(s.p);
     free(b64);

@@ -38,42 +38,42 @@ static void test_malformed_json(void) {
     REJECT("", "invalid specification");
     REJECT("{", "invalid specification");
     REJECT("[1, 2]", "invalid specification");
-    REJECT("{\"slot\": \"a\", " CMD_KIND ", \"timeoutMs\": 100} trailing", "invalid specification");
-    REJECT("{\"slot\": 5, " CMD_KIND ", \"timeoutMs\": 100}", "slot");
-    REJECT("{\"slot\": \"a\", " CMD_KIND ", \"timeoutMs\": \"soon\"}", "timeoutMs");
+    REJECT("{\"slot\": \"a\", " CMD_KIND ", \"timeout\": 100} trailing", "invalid specification");
+    REJECT("{\"slot\": 5, " CMD_KIND ", \"timeout\": 100}", "slot");
+    REJECT("{\"slot\": \"a\", " CMD_KIND ", \"timeout\": \"soon\"}", "timeout");
 }
 
 static void test_slot(void) {
-    REJECT("{\"slot\": \"\", " CMD_KIND ", \"timeoutMs\": 100}", "slot must not be empty");
+    REJECT("{\"slot\": \"\", " CMD_KIND ", \"timeout\": 100}", "slot must not be empty");
     REJECT("{\"slot\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", " CMD_KIND
-           ", \"timeoutMs\": 100}",
+           ", \"timeout\": 100}",
            "slot length 70 exceeds max 64");
-    REJECT("{\"slot\": \".\", " CMD_KIND ", \"timeoutMs\": 100}", "slot cannot be '.' or '..'");
-    REJECT("{\"slot\": \"..\", " CMD_KIND ", \"timeoutMs\": 100}", "slot cannot be '.' or '..'");
-    REJECT("{\"slot\": \"abc/d\", " CMD_KIND ", \"timeoutMs\": 100}",
+    REJECT("{\"slot\": \".\", " CMD_KIND ", \"timeout\": 100}", "slot cannot be '.' or '..'");
+    REJECT("{\"slot\": \"..\", " CMD_KIND ", \"timeout\": 100}", "slot cannot be '.' or '..'");
+    REJECT("{\"slot\": \"abc/d\", " CMD_KIND ", \"timeout\": 100}",
            "slot contains forbidden byte 0x2f at position 3 (allowed: [A-Za-z0-9._-])");
-    REJECT("{" CMD_KIND ", \"timeoutMs\": 100}", "slot");
+    REJECT("{" CMD_KIND ", \"timeout\": 100}", "slot");
 }
 
 static void test_timeout(void) {
-    REJECT("{\"slot\": \"a\", " CMD_KIND ", \"timeoutMs\": 0}", "timeout must be greater than zero");
+    REJECT("{\"slot\": \"a\", " CMD_KIND ", \"timeout\": 0}", "timeout must be greater than zero");
     REJECT("{\"slot\": \"a\", " CMD_KIND "}", "timeout");
-    REJECT("{\"slot\": \"a\", " CMD_KIND ", \"timeoutMs\": -5}", "timeout");
+    REJECT("{\"slot\": \"a\", " CMD_KIND ", \"timeout\": -5}", "timeout");
 }
 
 static void test_command(void) {
     REJECT("{\"slot\": \"a\", \"kind\": {\"subprocess\": {\"mode\": {\"command\": {\"command\": \"  \"}}}},"
-           " \"timeoutMs\": 100}",
+           " \"timeout\": 100}",
            "subprocess command cannot be empty");
     REJECT("{\"slot\": \"a\", \"kind\": {\"subprocess\": {\"mode\": {\"command\": {\"command\": \"\"}}}},"
-           " \"timeoutMs\": 100}",
+           " \"timeout\": 100}",
            "subprocess command cannot be empty");
-    REJECT("{\"slot\": \"a\", \"kind\": {\"subprocess\": {}}, \"timeoutMs\": 100}", "mode");
+    REJECT("{\"slot\": \"a\", \"kind\": {\"subprocess\": {}}, \"timeout\": 100}", "mode");
 }
 
 #define SCRIPT(runtime, body)                                                            \
     "{\"slot\": \"a\", \"kind\": {\"subprocess\": {\"mode\": {\"script\": {\"runtime\": " runtime \
-    ", \"body\": \"" body "\"}}}}, \"timeoutMs\": 100}"
+    ", \"body\": \"" body "\"}}}}, \"timeout\": 100}"
 
 static void test_script(void) {
     REJECT(SCRIPT("\"bash\"", ""), "script body cannot be empty");
@@ -96,7 +96,7 @@ static void test_script(void) {
     for (size_t i = 0; i < encoded; i += 4) memcpy(body + i, "QUFB", 4); /* "AAA" */
     body[encoded] = '\0';
     test_str_cat(&s, body);
-    test_str_cat(&s, "\"}}}}, \"timeoutMs\": 100}");
+    test_str_cat(&s, "\"}}}}, \"timeout\": 100}");
     REJECT(s.p, "maximum allowed is 2097152 bytes");
     free(body);
     free(s.p);
@@ -111,7 +111,7 @@ static void test_script(void) {
     }
 }
 
-#define WITH_TOP(extra) "{\"slot\": \"a\", " CMD_KIND ", \"timeoutMs\": 100, " extra "}"
+#define WITH_TOP(extra) "{\"slot\": \"a\", " CMD_KIND ", \"timeout\": 100, " extra "}"
 
 static void test_backoff_restart_admission(void) {
     REJECT(WITH_TOP("\"backoff\": {\"jitter\": \"none\", \"firstMs\": 0, \"maxMs\": 10, \"factor\": 2.0}"),
@@ -128,7 +128,7 @@ static void test_backoff_restart_admission(void) {
 
 #define WITH_SUB(extra)                                                                  \
     "{\"slot\": \"a\", \"kind\": {\"subprocess\": {\"mode\": {\"command\": {\"command\": \"true\"}}, " \
-    extra "}}, \"timeoutMs\": 100}"
+    extra "}}, \"timeout\": 100}"
 
 static void test_env(void) {
     REJECT(WITH_SUB("\"env\": [{\"key\": \"\", \"value\": \"v\"}]"), "env[0].key");
@@ -143,7 +143,7 @@ static void test_unknown_fields(void) {
     REJECT(WITH_TOP("\"timeoutMss\": 5"), "timeoutMss");
     REJECT(WITH_SUB("\"failOnNonzero\": false"), "failOnNonzero");
     REJECT("{\"slot\": \"a\", \"kind\": {\"subprocess\": {\"mode\": {\"command\": {\"command\": \"true\", "
-           "\"argz\": []}}}}, \"timeoutMs\": 100}",
+           "\"argz\": []}}}}, \"timeout\": 100}",
            "argz");
     REJECT(WITH_TOP("\"backoff\": {\"jitter\": \"none\", \"firstMs\": 1, \"maxMs\": 10, \"factor\": 2.0, "
                     "\"capMs\": 3}"),
@@ -151,11 +151,11 @@ static void test_unknown_fields(void) {
 }
 
 static void test_unsupported_kinds(void) {
-    reject_spec("{\"slot\": \"a\", \"kind\": \"embedded\", \"timeoutMs\": 100}", SOLTI_EUNSUPPORTED,
+    reject_spec("{\"slot\": \"a\", \"kind\": \"embedded\", \"timeout\": 100}", SOLTI_EUNSUPPORTED,
                 "unsupported task kind for runner 'spec-r': embedded", __LINE__);
-    reject_spec("{\"slot\": \"a\", \"kind\": {\"wasm\": {}}, \"timeoutMs\": 100}", SOLTI_EUNSUPPORTED,
+    reject_spec("{\"slot\": \"a\", \"kind\": {\"wasm\": {}}, \"timeout\": 100}", SOLTI_EUNSUPPORTED,
                 "unsupported task kind for runner 'spec-r'", __LINE__);
-    reject_spec("{\"slot\": \"a\", \"kind\": {\"container\": {}}, \"timeoutMs\": 100}",
+    reject_spec("{\"slot\": \"a\", \"kind\": {\"container\": {}}, \"timeout\": 100}",
                 SOLTI_EUNSUPPORTED, "unsupported task kind for runner 'spec-r'", __LINE__);
 }
 
@@ -166,7 +166,7 @@ static void test_valid_full_spec(void) {
         "\"mode\": {\"command\": {\"command\": \"tar\", \"args\": [\"-czf\", \"/tmp/x.tgz\", \"/etc\"]}},"
         "\"env\": [{\"key\": \"LANG\", \"value\": \"C\"}], \"cwd\": \"/tmp\", \"failOnNonZero\": true,"
         "\"stdin\": \"null\"}},"
-        "\"timeoutMs\": 60000, \"restart\": {\"type\": \"never\"},"
+        "\"timeout\": 60000, \"restart\": {\"type\": \"never\"},"
         "\"backoff\": {\"jitter\": \"full\", \"firstMs\": 1000, \"maxMs\": 30000, \"factor\": 2.0},"
         "\"admission\": \"dropIfRunning\", \"maxRetries\": 3, \"killGraceMs\": 100}";
     solti_task_t t = test_task(runner, spec);
@@ -254,10 +254,10 @@ static void test_runner_configs(void) {
 static void test_failed_build_consumes_no_run_number(void) {
     /* Two good builds around failures: run numbers are consecutive. */
     char a[128], b[128];
-    solti_task_t t1 = test_task(runner, "{\"slot\": \"seq\", " CMD_KIND ", \"timeoutMs\": 100}");
+    solti_task_t t1 = test_task(runner, "{\"slot\": \"seq\", " CMD_KIND ", \"timeout\": 100}");
     REJECT(SCRIPT("\"bash\"", "!!!!"), "invalid base64 body");
-    REJECT("{\"slot\": \"seq\", " CMD_KIND ", \"timeoutMs\": 0}", "timeout");
-    solti_task_t t2 = test_task(runner, "{\"slot\": \"seq\", " CMD_KIND ", \"timeoutMs\": 100}");
+    REJECT("{\"slot\": \"seq\", " CMD_KIND ", \"timeout\": 0}", "timeout");
+    solti_task_t t2 = test_task(runner, "{\"slot\": \"seq\", " CMD_KIND ", \"timeout\": 100}");
     CHECK_OK(solti_task_id(t1, a, sizeof a));
     CHECK_OK(solti_task_id(t2, b, sizeof b));
     CHECK(strcmp(a, b) != 0);

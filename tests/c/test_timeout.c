@@ -1,4 +1,4 @@
-/* timeoutMs: the attempt's whole tree is killed and its outcome is TIMEOUT. */
+/* timeout: the attempt's whole tree is killed and its outcome is TIMEOUT. */
 #include "test.h"
 
 static void test_sleep_times_out(solti_runner_t r) {
@@ -9,7 +9,7 @@ static void test_sleep_times_out(solti_runner_t r) {
     solti_exit_t ex = test_wait(t, 5000);
     int64_t took = test_now_ms() - t0;
     CHECK_OUTCOME(ex, SOLTI_OUTCOME_TIMEOUT);
-    CHECK_MSG(took >= 250 && took < 2000, "timeoutMs 300 ended after %lld ms", (long long)took);
+    CHECK_MSG(took >= 250 && took < 2000, "timeout 300 ended after %lld ms", (long long)took);
     CHECK_EQ_INT(ex.attempt, 1);
     CHECK_EQ_INT(ex.signal, SIGKILL);
 

@@ -22,7 +22,7 @@ int main(void) {
     solti_task_t task = 0;
     if (check(solti_runner_new("consumer", NULL, &runner), "solti_runner_new") < 0) return 1;
     const char *spec = "{\"slot\": \"consumer\", \"kind\": {\"subprocess\": {\"mode\": {\"command\": "
-                       "{\"command\": \"echo\", \"args\": [\"installed-ok\"]}}}}, \"timeoutMs\": 10000}";
+                       "{\"command\": \"echo\", \"args\": [\"installed-ok\"]}}}}, \"timeout\": 10000}";
     if (check(solti_task_build(runner, spec, &task), "solti_task_build") < 0) return 1;
     if (check(solti_task_spawn(task), "solti_task_spawn") < 0) return 1;
 

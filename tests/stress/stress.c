@@ -91,7 +91,7 @@ static char *spec_of(int kind) {
     case KIND_SCRIPT: {
         /* bash: "echo script" */
         test_str_t s = {0};
-        test_str_cat(&s, "{\"slot\": \"script\", \"timeoutMs\": 30000, \"kind\": {\"subprocess\": "
+        test_str_cat(&s, "{\"slot\": \"script\", \"timeout\": 30000, \"kind\": {\"subprocess\": "
                          "{\"mode\": {\"script\": {\"runtime\": \"bash\", "
                          "\"body\": \"ZWNobyBzY3JpcHQ=\"}}}}}");
         return s.p;

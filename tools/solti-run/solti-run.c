@@ -529,7 +529,7 @@ static char *task_spec(const options_t *o) {
         sb_json(&s, o->cwd);
     }
     if (o->inherit_stdin) sb_cat(&s, ", \"stdin\": \"inherit\"");
-    sb_printf(&s, "}}, \"timeoutMs\": %" PRId64, o->timeout_ms);
+    sb_printf(&s, "}}, \"timeout\": %" PRId64, o->timeout_ms);
     if (o->kill_grace_ms >= 0) sb_printf(&s, ", \"killGraceMs\": %" PRId64, o->kill_grace_ms);
     sb_cat(&s, "}");
     return s.p;

@@ -325,7 +325,7 @@ def task_spec(
     spec: dict[str, Any] = {
         "slot": slot,
         "kind": {"subprocess": sub},
-        "timeoutMs": _ms(NO_TIMEOUT if timeout is None else timeout, "timeout"),
+        "timeout": _ms(NO_TIMEOUT if timeout is None else timeout, "timeout"),
     }
     if restart is not None:
         spec["restart"] = Restart(_camel(restart)).to_wire() if isinstance(restart, str) else _wire(restart)  # type: ignore[arg-type]

@@ -92,7 +92,7 @@ def test_spec_error_for_script_and_command(runner: se.Runner) -> None:
 
 
 def test_spec_error_unknown_field(runner: se.Runner) -> None:
-    spec = {"slot": "s", "timeoutMs": 1000, "tiemout": 5, "kind": {"subprocess": {"mode": {"command": {"command": "true"}}}}}
+    spec = {"slot": "s", "timeout": 1000, "tiemout": 5, "kind": {"subprocess": {"mode": {"command": {"command": "true"}}}}}
     with pytest.raises(se.SpecError, match="tiemout"):
         runner.build(spec)
     with pytest.raises(se.SpecError, match="invalid specification"):
@@ -123,7 +123,7 @@ def test_runner_name_error(lib: n.Library) -> None:
 
 def test_unsupported_kind(runner: se.Runner) -> None:
     for kind in ("embedded", {"wasm": {}}, {"container": {}}):
-        spec = {"slot": "s", "timeoutMs": 1000, "kind": kind}
+        spec = {"slot": "s", "timeout": 1000, "kind": kind}
         try:
             runner.build(spec)
         except se.Unsupported as e:

@@ -28,19 +28,19 @@ def test_runner_name_with_a_lone_surrogate(lib) -> None:
 
 
 def test_spec_string_with_a_nul(runner: se.Runner) -> None:
-    spec = json.dumps({"slot": "s", "timeoutMs": 1000, "kind": {"subprocess": {"mode": {"command": {"command": "true"}}}}})
+    spec = json.dumps({"slot": "s", "timeout": 1000, "kind": {"subprocess": {"mode": {"command": {"command": "true"}}}}})
     with pytest.raises(ValueError, match="task spec contains a NUL character at index"):
         runner.build(spec + "\0garbage")
 
 
 def test_spec_string_with_a_lone_surrogate(runner: se.Runner) -> None:
-    spec = '{"slot": "s\udcff", "timeoutMs": 1000, "kind": {"subprocess": {"mode": {"command": {"command": "true"}}}}}'
+    spec = '{"slot": "s\udcff", "timeout": 1000, "kind": {"subprocess": {"mode": {"command": {"command": "true"}}}}}'
     with pytest.raises(se.SpecError, match="task spec: .*lone surrogate"):
         runner.build(spec)
 
 
 def test_escaped_lone_surrogate_in_spec_text(runner: se.Runner) -> None:
-    spec = '{"slot": "s\\udcff", "timeoutMs": 1000, "kind": {"subprocess": {"mode": {"command": {"command": "true"}}}}}'
+    spec = '{"slot": "s\\udcff", "timeout": 1000, "kind": {"subprocess": {"mode": {"command": {"command": "true"}}}}}'
     with pytest.raises(se.SpecError, match=r"task spec: slot: .*lone surrogate"):
         runner.build(spec)
 

@@ -61,7 +61,7 @@ def test_task_spec_wire_format() -> None:
                 "stdin": "inherit",
             }
         },
-        "timeoutMs": 1500,
+        "timeout": 1500,
         "restart": {"type": "onFailure"},
         "backoff": {"jitter": "equal", "firstMs": 500, "maxMs": 10000, "factor": 3.0},
         "admission": "dropIfRunning",
@@ -75,7 +75,7 @@ def test_task_spec_wire_format() -> None:
 def test_task_spec_defaults() -> None:
     spec = task_spec(se.Command("/usr/bin/seq", "3"))
     assert spec["slot"] == "seq"
-    assert spec["timeoutMs"] == NO_TIMEOUT * 1000
+    assert spec["timeout"] == NO_TIMEOUT * 1000
     assert spec["kind"]["subprocess"]["failOnNonZero"] is True
     assert "restart" not in spec and "output" not in spec
     assert task_spec(se.Script("x"))["slot"] == "script"
@@ -89,7 +89,7 @@ def test_policies() -> None:
     assert task_spec(se.Command("x"), restart="always")["restart"] == {"type": "always"}
     assert task_spec(se.Command("x"), restart={"type": "always", "interval_ms": 5})["restart"] == {"type": "always", "intervalMs": 5}
     assert se.Output(when_full="drop_oldest").to_wire() == {"whenFull": "dropOldest"}
-    assert task_spec(se.Command("x"), timeout=0.0001)["timeoutMs"] == 1  # never rounded to 0
+    assert task_spec(se.Command("x"), timeout=0.0001)["timeout"] == 1  # never rounded to 0
     with pytest.raises(ValueError):
         task_spec(se.Command("x"), timeout=-1)
     with pytest.raises(TypeError):
@@ -149,3 +149,11 @@ def test_round_trip_through_the_library(runner: se.Runner) -> None:
         task.spawn()
         assert list(task.stdout_lines())[0].endswith(" one")
         assert task.wait(30).success
+
+
+def test_old_timeout_ms_alias_still_builds(runner):
+    """Specs written for earlier versions say timeoutMs; the alias keeps them working."""
+    spec = {"slot": "alias", "timeoutMs": 5000, "kind": {"subprocess": {"mode": {"command": {"command": "true"}}}}}
+    with runner.build(spec) as task:
+        task.spawn()
+        assert task.wait().outcome == se.Outcome.SUCCESS

@@ -33,7 +33,7 @@ int main(int argc, char **argv) {
     char spec[4096];
     snprintf(spec, sizeof spec,
              "{\"slot\":\"lifetime\",\"kind\":{\"subprocess\":{\"mode\":{\"command\":"
-             "{\"command\":\"sh\",\"args\":[\"%s\",\"%s\"]}}}},\"timeoutMs\":600000}",
+             "{\"command\":\"sh\",\"args\":[\"%s\",\"%s\"]}}}},\"timeout\":600000}",
              argv[3], argv[4]);
     if (solti_runner_new("lifetime", argv[2], &r) != SOLTI_OK || solti_task_build(r, spec, &t) != SOLTI_OK ||
         solti_task_spawn(t) != SOLTI_OK) {
