@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import json
 import math
 import time
 import weakref
@@ -83,6 +84,14 @@ class Task:
         """The run id, ``"{runner}-{slot}-{seq}"``: the task's identity in
         output and metrics."""
         return self._id
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The spec's ``labels`` (upstream's task labels), as a new dict."""
+        size = self._lib.dll.solti_task_labels(self._require_handle(), None, 0) + 1
+        buf = ctypes.create_string_buffer(size)
+        self._lib.dll.solti_task_labels(self._handle, buf, size)
+        return json.loads(buf.value.decode("utf-8"))
 
     @property
     def handle(self) -> int:

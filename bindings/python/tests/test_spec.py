@@ -157,3 +157,12 @@ def test_old_timeout_ms_alias_still_builds(runner):
     with runner.build(spec) as task:
         task.spawn()
         assert task.wait().outcome == se.Outcome.SUCCESS
+
+
+def test_labels_reach_the_task(runner):
+    spec = {"slot": "labelled", "timeout": 5000, "labels": {"team": "infra", "tier": "batch"},
+            "kind": {"subprocess": {"mode": {"command": {"command": "true"}}}}}
+    with runner.build(spec) as task:
+        assert task.labels == {"team": "infra", "tier": "batch"}
+    with runner.build({**spec, "labels": {}}) as task:
+        assert task.labels == {}
