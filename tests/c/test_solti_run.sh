@@ -79,6 +79,16 @@ check "json-file bad"   125 -                  '^solti-run: --json-file /nonexis
       -- "$run" --json-file /nonexistent/r.json -- sh -c "touch '$tmp/ran'"
 if [ -e "$tmp/ran" ]; then failures=$((failures + 1)); echo "FAIL json-file bad: the command ran"; fi
 check "json-fd closed"  125 -                  'json-fd: 9 is not an open descriptor' -- "$run" --json-fd 9 -- true
+# Restart policy and the capability-error switch.
+check "restart on-failure" 4 -                  -  -- "$run" --restart on-failure --max-retries 1 -- sh -c 'echo try; exit 4'
+if [ "$(grep -c '^try$' "$tmp/out")" = 2 ]; then echo "ok   restart on-failure: two attempts"
+else failures=$((failures + 1)); echo "FAIL restart on-failure: $(grep -c '^try$' "$tmp/out") attempts, want 2"; fi
+check "restart always"  124 '^again$'             -  -- "$run" --timeout 1s --restart always --restart-interval 100ms -- echo again
+if [ "$(grep -c '^again$' "$tmp/out")" -ge 2 ]; then echo "ok   restart always: restarted"
+else failures=$((failures + 1)); echo "FAIL restart always: $(grep -c '^again$' "$tmp/out") attempts"; fi
+check "restart bad"     125 -                  "--restart: 'sometimes' is not never, on-failure or always" -- "$run" --restart sometimes -- true
+check "interval alone"  125 -                  '--restart-interval needs --restart always' -- "$run" --restart-interval 1s -- true
+check "cap error off"   0   '^CapEff'               -  -- "$run" --drop-caps --no-fail-on-cap-error -- grep ^CapEff /proc/self/status
 # A one-line note when the end is not the command's own doing.
 check "timeout note"    124 -                  '^solti-run: timed out after 300 ms' -- "$run" --timeout 300ms -- sleep 5
 

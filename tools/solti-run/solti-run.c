@@ -65,9 +65,16 @@ static const char usage_text[] =
     "  --nproc N          processes of the user (RLIMIT_NPROC; 0: no fork)\n"
     "privileges:\n"
     "  --no-new-privs     set no_new_privs before exec\n"
+    "  --no-fail-on-cap-error\n"
+    "                     run even if dropping capabilities fails (with a\n"
+    "                     warning) instead of refusing to start\n"
     "  --drop-caps        drop every capability (but those kept)\n"
     "  --keep-cap NAME    keep capability NAME (e.g. NET_BIND_SERVICE) with --drop-caps\n"
     "other:\n"
+    "  --restart POLICY   never (default), on-failure or always (not after a\n"
+    "                     cancel); the exit status is the last attempt's\n"
+    "  --restart-interval DUR  with --restart always: the pause between attempts\n"
+    "  --max-retries N    at most N restarts\n"
     "  --cwd DIR          run in DIR\n"
     "  --env KEY=VALUE    add to the command's environment (repeatable)\n"
     "  --stdin            pass solti-run's stdin to the command (default /dev/null)\n"
@@ -210,6 +217,10 @@ typedef struct options {
     int no_fail_on_cgroup_error, no_core;
     int no_new_privs, drop_caps, inherit_stdin, json;
     const char *json_file; /* --json-file, or NULL */
+    const char *restart;   /* --restart: the wire name, or NULL */
+    int64_t restart_interval_ms; /* --restart-interval, or -1 */
+    limit_opt_t max_retries;     /* --max-retries */
+    int no_fail_on_cap_error;    /* --no-fail-on-cap-error */
     int json_fd;           /* --json-fd, or -1 */
     const char **keep_caps;
     size_t n_keep_caps;
@@ -322,9 +333,36 @@ static int parse_report_option(const char *opt, const char *value, options_t *o)
     return 0;
 }
 
+/* --restart, --restart-interval, --max-retries, --no-fail-on-cap-error.
+   Returns 1 if opt was one of them. */
+static int parse_policy_option(const char *opt, const char *value, options_t *o) {
+    if (strcmp(opt, "--restart") == 0) {
+        if (strcmp(value, "never") == 0) o->restart = "never";
+        else if (strcmp(value, "on-failure") == 0) o->restart = "onFailure";
+        else if (strcmp(value, "always") == 0) o->restart = "always";
+        else usage_error("--restart: '%s' is not never, on-failure or always", value);
+    } else if (strcmp(opt, "--restart-interval") == 0) {
+        o->restart_interval_ms = parse_duration(opt, value);
+    } else if (strcmp(opt, "--max-retries") == 0) {
+        o->max_retries = (limit_opt_t){1, parse_count(opt, value)};
+    } else if (strcmp(opt, "--no-fail-on-cap-error") == 0) {
+        o->no_fail_on_cap_error = 1;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* The checks between policy options, once all are read. */
+static void check_policy_options(const options_t *o) {
+    if (o->restart_interval_ms >= 0 && (o->restart == NULL || strcmp(o->restart, "always") != 0))
+        usage_error("--restart-interval needs --restart always");
+}
+
 static void parse_options(int argc, char **argv, options_t *o) {
     memset(o, 0, sizeof *o);
     o->json_fd = -1;
+    o->restart_interval_ms = -1;
     o->timeout_ms = 24LL * 3600 * 1000;
     o->kill_grace_ms = -1;
     o->name = "solti-run";
@@ -348,7 +386,8 @@ static void parse_options(int argc, char **argv, options_t *o) {
                                                  "--cpu", "--cgroup-parent", "--nofile", "--fsize",
                                                  "--as", "--cpu-seconds", "--nproc", "--keep-cap",
                                                  "--cwd", "--env", "--script", "--runtime", "--name",
-                                                 "--json-file", "--json-fd",
+                                                 "--json-file", "--json-fd", "--restart",
+                                                 "--restart-interval", "--max-retries",
                                                  NULL};
         int takes_value = 0;
         for (int k = 0; with_value[k]; k++) takes_value |= strcmp(opt, with_value[k]) == 0;
@@ -394,6 +433,7 @@ static void parse_options(int argc, char **argv, options_t *o) {
         else if (strcmp(opt, "--name") == 0) o->name = value;
         else if (strcmp(opt, "--json") == 0) o->json = 1;
         else if (parse_report_option(opt, value, o)) { /* done */ }
+        else if (parse_policy_option(opt, value, o)) { /* done */ }
         else usage_error("unknown option %s", arg);
     }
     o->cmd = argv + i;
@@ -405,6 +445,7 @@ static void parse_options(int argc, char **argv, options_t *o) {
         strcmp(o->runtime, "node") != 0)
         usage_error("--runtime: '%s' is not bash, python or node", o->runtime);
     if (o->n_keep_caps > 0 && !o->drop_caps) usage_error("--keep-cap needs --drop-caps");
+    check_policy_options(o);
 }
 
 /* ---- JSON documents ------------------------------------------------------- */
@@ -446,7 +487,7 @@ static char *runner_config(const options_t *o) {
         sb_printf(&s, "\"disableCoreDumps\": %s}", o->no_core ? "true" : "false");
         sep = ", ";
     }
-    if (o->no_new_privs || o->drop_caps) {
+    if (o->no_new_privs || o->drop_caps || o->no_fail_on_cap_error) {
         sb_printf(&s, "%s\"security\": {\"noNewPrivs\": %s, \"dropAllCaps\": %s", sep,
                   o->no_new_privs ? "true" : "false", o->drop_caps ? "true" : "false");
         if (o->n_keep_caps > 0) {
@@ -457,6 +498,7 @@ static char *runner_config(const options_t *o) {
             }
             sb_cat(&s, "]");
         }
+        if (o->no_fail_on_cap_error) sb_cat(&s, ", \"failOnCapError\": false");
         sb_cat(&s, "}");
         sep = ", ";
     }
@@ -466,6 +508,16 @@ static char *runner_config(const options_t *o) {
         return NULL;
     }
     return s.p;
+}
+
+/* The task spec's restart policy and retry bound, from the policy options. */
+static void sb_policy(strbuf_t *s, const options_t *o) {
+    if (o->restart != NULL) {
+        sb_printf(s, ", \"restart\": {\"type\": \"%s\"", o->restart);
+        if (o->restart_interval_ms >= 0) sb_printf(s, ", \"intervalMs\": %" PRId64, o->restart_interval_ms);
+        sb_cat(s, "}");
+    }
+    if (o->max_retries.set) sb_printf(s, ", \"maxRetries\": %" PRIu64, o->max_retries.v);
 }
 
 static void read_file(const char *path, strbuf_t *out) {
@@ -531,6 +583,7 @@ static char *task_spec(const options_t *o) {
     if (o->inherit_stdin) sb_cat(&s, ", \"stdin\": \"inherit\"");
     sb_printf(&s, "}}, \"timeout\": %" PRId64, o->timeout_ms);
     if (o->kill_grace_ms >= 0) sb_printf(&s, ", \"killGraceMs\": %" PRId64, o->kill_grace_ms);
+    sb_policy(&s, o);
     sb_cat(&s, "}");
     return s.p;
 }
