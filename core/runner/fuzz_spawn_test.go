@@ -20,6 +20,15 @@ func FuzzSpawnValidNumbers(f *testing.F) {
 	f.Add(uint64(5000), uint64(0), int64(4096), int64(1024), int64(1<<20), uint64(64), uint64(100), false)
 	f.Add(uint64(1), uint64(1), int64(1), int64(1), int64(1), uint64(16), uint64(1), true)
 	f.Add(uint64(60000), uint64(10), int64(65536), int64(4096), int64(1<<20), uint64(1024), uint64(5000), true)
+	// Every number at its edges: the largest each type holds, zero and -1.
+	// Validation refuses most of them; what it accepts must run and end.
+	const maxU, maxI = ^uint64(0), int64(1<<63 - 1)
+	f.Add(maxU, maxU, maxI, maxI, maxI, maxU, maxU, true)
+	f.Add(maxU, maxU, maxI, maxI, maxI, maxU, maxU, false)
+	f.Add(uint64(1<<63-1), uint64(1<<63-1), maxI, int64(16), int64(1<<20), uint64(64), uint64(1<<63-1), true)
+	f.Add(uint64(0), uint64(0), int64(0), int64(0), int64(0), uint64(0), uint64(0), false)
+	f.Add(uint64(5000), uint64(0), int64(-1), int64(-1), int64(-1), uint64(64), uint64(0), true)
+	f.Add(maxU, uint64(0), int64(4096), int64(1024), int64(1<<20), uint64(64), uint64(100), true)
 	f.Fuzz(func(t *testing.T, timeoutMs, killGraceMs uint64, maxLineBytes, capacity, maxBytes int64,
 		maxOpenFiles, drainGraceMs uint64, block bool) {
 		whenFull := "dropOldest"
@@ -34,7 +43,7 @@ func FuzzSpawnValidNumbers(f *testing.F) {
 			t.Logf("refused: %v", err)
 			return
 		}
-		specJSON := fmt.Sprintf(`{"slot": "fuzz", "timeoutMs": %d, "killGraceMs": %d, "kind": {"subprocess":`+
+		specJSON := fmt.Sprintf(`{"slot": "fuzz", "timeout": %d, "killGraceMs": %d, "kind": {"subprocess":`+
 			` {"mode": {"command": {"command": "sh", "args": ["-c", "echo line; printf partial"]}}}}}`,
 			timeoutMs, killGraceMs)
 		spec, err := model.ParseTaskSpec([]byte(specJSON))
@@ -49,6 +58,7 @@ func FuzzSpawnValidNumbers(f *testing.F) {
 		defer r.Close()
 		task, err := r.Build(spec)
 		if err != nil {
+			t.Logf("build: %v", err)
 			return // a build error names its field; not what this target looks for
 		}
 		defer task.Close()
