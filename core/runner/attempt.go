@@ -357,20 +357,3 @@ func (t *Task) appendControl(ev output.Event) (err error) {
 var testHookAppendControl atomic.Pointer[func(output.Event)]
 
 func nowMs() int64 { return time.Now().UnixMilli() }
-
-// waitChanOrCancel is waitChan that also gives up when canceled closes.
-func waitChanOrCancel(ch <-chan struct{}, timeout time.Duration, canceled <-chan struct{}) bool {
-	if timeout == 0 {
-		return isClosed(ch)
-	}
-	tm := time.NewTimer(timeout)
-	defer tm.Stop()
-	select {
-	case <-ch:
-		return true
-	case <-canceled:
-		return isClosed(ch)
-	case <-tm.C:
-		return false
-	}
-}

@@ -278,19 +278,27 @@ func (t *Task) randFloat() float64 {
 
 // waitChan waits for ch up to timeout (< 0 forever, 0 not at all).
 func waitChan(ch <-chan struct{}, timeout time.Duration) bool {
-	if timeout < 0 {
-		<-ch
-		return true
-	}
+	return waitChanOrCancel(ch, timeout, nil)
+}
+
+// waitChanOrCancel is waitChan that also gives up when canceled closes (a
+// nil canceled never does).
+func waitChanOrCancel(ch <-chan struct{}, timeout time.Duration, canceled <-chan struct{}) bool {
 	if timeout == 0 {
 		return isClosed(ch)
 	}
-	tm := time.NewTimer(timeout)
-	defer tm.Stop()
+	var expired <-chan time.Time // nil: no timer when waiting forever
+	if timeout > 0 {
+		tm := time.NewTimer(timeout)
+		defer tm.Stop()
+		expired = tm.C
+	}
 	select {
 	case <-ch:
 		return true
-	case <-tm.C:
+	case <-canceled:
+		return isClosed(ch)
+	case <-expired:
 		return false
 	}
 }
