@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "test.h"
+#include "holdings.h"
 
 enum { FORKS = 2000, CHILD_DEADLINE_MS = 5000 };
 
@@ -36,18 +37,6 @@ static void *churn(void *arg) {
     return NULL;
 }
 
-/* Entries of dir whose name starts with "solti-exec-". */
-static int count_script_dirs(const char *dir) {
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strncmp(e->d_name, "solti-exec-", 11) == 0) n++;
-    closedir(d);
-    return n;
-}
-
 int main(void) {
     /* A private TMPDIR, so the directories counted are this test's own. */
     char tmp[] = "/tmp/solti-fork-exit-XXXXXX";
@@ -56,7 +45,7 @@ int main(void) {
 
     runner = test_runner("fork-exit", NULL);
     solti_task_t live = test_task(runner, SCRIPT_SPEC("live", "ZWNobyBsaXZl"));
-    CHECK_EQ_INT(count_script_dirs(tmp), 1);
+    CHECK_EQ_INT(hold_script_dirs(), 1);
 
     pthread_t th;
     CHECK(pthread_create(&th, NULL, churn, NULL) == 0);
@@ -86,7 +75,7 @@ int main(void) {
     CHECK(pthread_join(th, NULL) == 0);
     printf("%d forks while %ld script tasks were built and freed\n", FORKS, churned);
     /* The children's exits left the parent's script alone. */
-    int dirs = count_script_dirs(tmp);
+    int dirs = hold_script_dirs();
     CHECK_MSG(hung == 0 && dirs == 1,
               "%d of %d forked children hung in exit(); %d script directories left (want 1, "
               "the live task's)", hung, FORKS, dirs);
@@ -98,7 +87,7 @@ int main(void) {
     test_events_free(&evs);
     CHECK_OK(solti_task_free(live));
     CHECK_OK(solti_runner_free(runner));
-    CHECK_EQ_INT(count_script_dirs(tmp), 0);
+    CHECK_EQ_INT(hold_script_dirs(), 0);
     CHECK(rmdir(tmp) == 0);
     printf("test_fork_exit: ok\n");
     return 0;
