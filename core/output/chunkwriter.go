@@ -26,15 +26,35 @@ func NewChunkWriter(r *Ring, attempt uint32, stream Stream, stop <-chan struct{}
 	return &ChunkWriter{ring: r, attempt: attempt, stream: stream, stop: stop, waiting: waiting}
 }
 
-// Write appends a copy of p (the read buffer is reused) as one chunk read at
+// Write appends a copy of p (the caller may reuse it) as one chunk read at
 // tsMs. An empty p appends nothing.
 func (w *ChunkWriter) Write(p []byte, tsMs int64) {
-	if len(p) == 0 {
-		return
+	if len(p) > 0 {
+		w.append(append([]byte(nil), p...), tsMs)
 	}
+}
+
+// ownMin is the smallest read whose buffer a chunk keeps rather than copies:
+// a full pipe read is then stored without a copy, at most doubling the
+// memory a chunk holds beyond what maxBytes counts, while a short read does
+// not pin a whole read buffer.
+const ownMin = 32 << 10
+
+// keep is ReadPipe's write: a big read keeps its buffer, a small one is
+// copied.
+func (w *ChunkWriter) keep(p []byte, tsMs int64) bool {
+	if len(p) < ownMin {
+		w.Write(p, tsMs)
+		return false
+	}
+	w.append(p[:len(p):len(p)], tsMs)
+	return true
+}
+
+func (w *ChunkWriter) append(data []byte, tsMs int64) {
 	ev := Event{
 		Kind: KindChunk, Attempt: w.attempt, Stream: w.stream,
-		Seq: w.seq, TsMs: tsMs, Data: append([]byte(nil), p...),
+		Seq: w.seq, TsMs: tsMs, Data: data,
 	}
 	w.seq++
 	if w.waiting != nil && w.ring.whenFull == Block {
@@ -46,7 +66,7 @@ func (w *ChunkWriter) Write(p []byte, tsMs int64) {
 
 // ReadPipe writes what f gives, one chunk per read, until EOF (nil), an
 // error, or f's read deadline (os.ErrDeadlineExceeded).
-func (w *ChunkWriter) ReadPipe(f *os.File) error { return readPipe(f, w.Write) }
+func (w *ChunkWriter) ReadPipe(f *os.File) error { return readPipe(f, w.keep) }
 
 // Close ends the stream; bytes mode holds nothing back, so there is nothing
 // to flush.

@@ -61,7 +61,12 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b 
 
 // ReadPipe writes what f gives, each read stamped with its time, until EOF
 // (it returns nil), an error, or f's read deadline (os.ErrDeadlineExceeded).
-func (w *LineWriter) ReadPipe(f *os.File) error { return readPipe(f, w.Write) }
+func (w *LineWriter) ReadPipe(f *os.File) error {
+	return readPipe(f, func(p []byte, tsMs int64) bool {
+		w.Write(p, tsMs) // the framer copies what it keeps
+		return false
+	})
+}
 
 // Close ends the stream at tsMs: a last line without a newline is emitted.
 func (w *LineWriter) Close(tsMs int64) {

@@ -29,8 +29,10 @@ func NewPipeWriter(r *Ring, cfg FrameConfig, attempt uint32, stream Stream, stop
 // readPipe hands write what f gives, each read stamped with its time, until EOF
 // (it returns nil), an error, or f's read deadline (os.ErrDeadlineExceeded).
 // f is a pipe's read end in Go's poller (non-blocking), so a deadline or a
-// Close ends the wait for data.
-func readPipe(f *os.File, write func(p []byte, tsMs int64)) error {
+// Close ends the wait for data. write returns true if it kept p's buffer (it
+// then owns it; the next read takes a new one), false if it copied what it
+// needs.
+func readPipe(f *os.File, write func(p []byte, tsMs int64) (kept bool)) error {
 	conn, err := f.SyscallConn()
 	if err != nil {
 		return err
@@ -57,10 +59,10 @@ func readPipe(f *os.File, write func(p []byte, tsMs int64)) error {
 			return true
 		})
 		if bp != nil {
-			if n > 0 {
-				write((*bp)[:n], time.Now().UnixMilli())
+			kept := n > 0 && write((*bp)[:n], time.Now().UnixMilli())
+			if !kept {
+				readBufs.Put(bp)
 			}
-			readBufs.Put(bp)
 		}
 		switch {
 		case err != nil:
