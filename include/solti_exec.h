@@ -414,7 +414,9 @@ typedef struct solti_read_info {
  * Thread-safe; each reader owns its cursor.  cursor, buf, n_out and info_out
  * are the caller's, written on SOLTI_OK (*n_out also on SOLTI_EOF); info_out
  * may be NULL.  In block mode the child waits
- * until the bytes are read, so nothing is lost.
+ * until the furthest reader has read the bytes, so that reader loses nothing.
+ * solti_task_free from another thread ends a blocked read (SOLTI_EOF once
+ * what is left is read); later calls get SOLTI_EBADF.
  * Returns:
  *   SOLTI_OK      *n_out bytes copied; 0 when the timeout passed first.
  *   SOLTI_EOF     the task is done and this reader has all its bytes;

@@ -2,10 +2,12 @@
  * Output mode "bytes": solti_task_read gives exactly the bytes the child
  * wrote (a binary, 20 MB of random bytes, a tar stream), through buffers down
  * to 1 byte, with nothing lost in block mode; stdout and stderr apart;
- * solti_task_poll gives the same bytes as CHUNK events; bad arguments are
- * refused.
+ * solti_task_poll gives the same bytes as CHUNK events; concurrent readers
+ * each account for every byte (read + lost); a free during a blocking read
+ * ends it; bad arguments are refused.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -199,6 +201,78 @@ static void test_poll_chunks(void) {
     CHECK_OK(solti_task_free(t));
 }
 
+typedef struct {
+    solti_task_t task;
+    size_t buf_len;
+    uint64_t got, lost_bytes;
+    int rc;
+    int same; /* the bytes read so far match the file at their offset */
+    const blob_t *want;
+} reader_t;
+
+static void *reader_main(void *arg) {
+    reader_t *r = arg;
+    char *buf = malloc(r->buf_len);
+    solti_read_cursor_t cur;
+    memset(&cur, 0, sizeof cur);
+    r->same = 1;
+    for (;;) {
+        size_t n = 0;
+        solti_read_info_t info;
+        r->rc = solti_task_read(r->task, &cur, SOLTI_STDOUT, buf, r->buf_len, 60000, &n, &info);
+        if (r->rc != SOLTI_OK) break;
+        r->lost_bytes += info.lost_bytes;
+        uint64_t at = r->got + r->lost_bytes; /* the stream offset of these bytes */
+        if (r->want && (at + n > r->want->n || memcmp(r->want->p + at, buf, n) != 0)) r->same = 0;
+        r->got += n;
+    }
+    free(buf);
+    return NULL;
+}
+
+static void test_concurrent_readers(void) {
+    FILE *f = fopen(big, "rb");
+    CHECK(f != NULL);
+    blob_t want = slurp_fd(f);
+    fclose(f);
+    const char *argv[] = {"cat", big, NULL};
+    for (int block = 0; block < 2; block++) {
+        solti_task_t t = test_cmd_task(runner, "bytes", argv, 120000, "", block ? BYTES_BLOCK : BYTES_DROP);
+        reader_t rs[3] = {{t, 65536, 0, 0, 0, 0, &want}, {t, 1000, 0, 0, 0, 0, &want}, {t, 7, 0, 0, 0, 0, &want}};
+        pthread_t th[3];
+        for (int i = 0; i < 3; i++) CHECK(pthread_create(&th[i], NULL, reader_main, &rs[i]) == 0);
+        CHECK_OK(solti_task_spawn(t));
+        for (int i = 0; i < 3; i++) CHECK(pthread_join(th[i], NULL) == 0);
+        for (int i = 0; i < 3; i++) {
+            CHECK_MSG(rs[i].rc == SOLTI_EOF, "reader %d ended with %s", i, test_code_name(rs[i].rc));
+            CHECK_MSG(rs[i].got + rs[i].lost_bytes == want.n, "reader %d: %" PRIu64 " read + %" PRIu64
+                      " lost of %zu", i, rs[i].got, rs[i].lost_bytes, want.n);
+            CHECK_MSG(rs[i].same, "reader %d: bytes differ from the file at their offset", i);
+        }
+        solti_exit_t ex = test_wait(t, 30000);
+        CHECK_OUTCOME(ex, SOLTI_OUTCOME_SUCCESS);
+        CHECK_OK(solti_task_free(t));
+    }
+    free(want.p);
+}
+
+static void test_free_during_read(void) {
+    const char *argv[] = {"sleep", "30", NULL};
+    solti_task_t t = test_cmd_task(runner, "bytes", argv, 60000, "", BYTES_DROP);
+    CHECK_OK(solti_task_spawn(t));
+    reader_t r = {t, 64, 0, 0, 0, 0, NULL};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, reader_main, &r) == 0);
+    test_sleep_ms(100);
+    int64_t t0 = test_now_ms();
+    CHECK_OK(solti_task_free(t));
+    CHECK(pthread_join(th, NULL) == 0);
+    CHECK_MSG(test_now_ms() - t0 < 20000, "the blocked read took %" PRId64 " ms to end", test_now_ms() - t0);
+    CHECK_MSG(r.rc == SOLTI_EOF || r.rc == SOLTI_EBADF, "a read blocked in a freed task ended with %s",
+              test_code_name(r.rc));
+    CHECK_EQ_INT(r.got, 0);
+}
+
 static void test_bad_arguments(void) {
     const char *argv[] = {"true", NULL};
     solti_task_t t = test_cmd_task(runner, "bytes", argv, 60000, "", BYTES_DROP);
@@ -227,6 +301,8 @@ int main(void) {
     test_tar();
     test_streams_apart();
     test_poll_chunks();
+    test_concurrent_readers();
+    test_free_during_read();
     test_bad_arguments();
     CHECK_OK(solti_runner_free(runner));
     CHECK(unlink(big) == 0);
