@@ -236,6 +236,16 @@ def figure6(s: Suite) -> None:
                       r["value"] / r["ring_bound"], "report", None))
 
 
+def figure7(s: Suite) -> None:
+    r = s.alternate({
+        "base": [str(s.bin / "base_read"), "--mib", "1024"],
+        "lib": [str(s.bin / "bytes"), "--mib", "1024"],
+    }, best=max)
+    b, lib = r["bytes_base"]["value"], r["bytes_lib"]["value"]
+    s.rows.append(Row("7", "head -c 1G /dev/zero, bytes mode, solti_task_read (bytes/s)",
+                      rate(lib, "B/s"), rate(b, "B/s") + " (read(2))", lib / b, ">= 0.8", lib / b >= 0.8))
+
+
 def machine() -> list[str]:
     model = "unknown"
     try:
@@ -282,7 +292,7 @@ def main() -> int:
     s = Suite(build=args.build.resolve(), rounds=args.rounds)
     info = machine()
     t0 = time.monotonic()
-    for fig in (figure1, figure2, figure3, figure4, figure5, figure6):
+    for fig in (figure1, figure2, figure3, figure4, figure5, figure6, figure7):
         print(f"bench: {fig.__name__} ...", file=sys.stderr, flush=True)
         try:
             fig(s)

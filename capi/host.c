@@ -195,6 +195,12 @@ int solti_task_poll(solti_task_t task, uint64_t *cursor, solti_event_t *events, 
     return soltigo_task_poll(task, cursor, events, max_events, buf, buf_len, timeout_ms, count_out);
 }
 
+int solti_task_read(solti_task_t task, solti_read_cursor_t *cursor, uint32_t streams, char *buf,
+                    size_t buf_len, int timeout_ms, size_t *n_out, solti_read_info_t *info_out) {
+    FORK_GUARD();
+    return soltigo_task_read(task, cursor, streams, buf, buf_len, timeout_ms, n_out, info_out);
+}
+
 int solti_task_fd(solti_task_t task) {
     FORK_GUARD();
     return soltigo_task_fd(task);

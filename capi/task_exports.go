@@ -246,6 +246,44 @@ func copyEvents(evs []output.Event, events *C.solti_event_t, buf *C.char, bufLen
 	}
 }
 
+//export soltigo_task_read
+func soltigo_task_read(h C.solti_task_t, cursor *C.solti_read_cursor_t, streams C.uint32_t, buf *C.char,
+	bufLen C.size_t, timeoutMs C.int, nOut *C.size_t, info *C.solti_read_info_t) (rc C.int) {
+	defer guard(&rc)
+	switch {
+	case cursor == nil || buf == nil || nOut == nil:
+		return fail(invalid("solti_task_read: cursor, buf and n_out must not be NULL"))
+	case bufLen == 0:
+		return fail(invalid("solti_task_read: buf_len must be at least 1"))
+	case streams == 0 || streams&^C.uint32_t(output.Stdout|output.Stderr) != 0:
+		return fail(invalid("solti_task_read: streams %#x must be SOLTI_STDOUT, SOLTI_STDERR or both", uint32(streams)))
+	}
+	timeout, err := timeoutOf("solti_task_read", timeoutMs)
+	if err != nil {
+		return fail(err)
+	}
+	t, err := lookup[*runner.Task](uint64(h), kindTask)
+	if err != nil {
+		return fail(err)
+	}
+	*nOut = 0 // also on SOLTI_EOF
+	dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(bufLen))
+	cur := output.ByteCursor{Seq: uint64(cursor.seq), Pos: uint64(cursor.pos)}
+	res, next, err := t.Ring().ReadBytes(cur, output.Stream(streams), dst, timeout, nil)
+	if err != nil {
+		return fail(err)
+	}
+	cursor.seq, cursor.pos = C.uint64_t(next.Seq), C.uint64_t(next.Pos)
+	*nOut = C.size_t(res.N)
+	if info != nil {
+		*info = C.solti_read_info_t{
+			stream: C.uint32_t(res.Stream), attempt: C.uint32_t(res.Attempt),
+			lost_events: C.uint64_t(res.LostEvents), lost_bytes: C.uint64_t(res.LostBytes),
+		}
+	}
+	return C.SOLTI_OK
+}
+
 //export soltigo_task_fd
 func soltigo_task_fd(h C.solti_task_t) (rc C.int) {
 	defer guard(&rc)

@@ -109,8 +109,10 @@ enum solti_event_kind {
     SOLTI_EVENT_STARTED = 2,  /* an attempt started: value = its pid */
     SOLTI_EVENT_FINISHED = 3, /* an attempt ended: value = outcome, exit_code, signal */
     SOLTI_EVENT_LAGGED = 4,   /* this reader fell behind: value = events it missed */
-    SOLTI_EVENT_WARNING = 5   /* data/len = a message, e.g. a sandbox limit that
+    SOLTI_EVENT_WARNING = 5,  /* data/len = a message, e.g. a sandbox limit that
                                  could not be applied but was not required */
+    SOLTI_EVENT_CHUNK = 6     /* output mode "bytes": exactly the bytes of one
+                                 pipe read: stream, seq, data/len */
 };
 
 enum solti_stream {
@@ -148,14 +150,14 @@ typedef struct solti_event {
     uint32_t attempt;   /* the attempt it belongs to, from 1; 0 if none (a
                            WARNING of a failed start); LAGGED: the attempt of
                            the oldest event kept */
-    uint32_t stream;    /* LINE: SOLTI_STDOUT or SOLTI_STDERR; else 0 */
+    uint32_t stream;    /* LINE, CHUNK: SOLTI_STDOUT or SOLTI_STDERR; else 0 */
     uint32_t flags;     /* LINE: SOLTI_LINE_TRUNCATED; else 0 */
-    uint64_t seq;       /* LINE: per stream per attempt, from 0 */
+    uint64_t seq;       /* LINE, CHUNK: per stream per attempt, from 0 */
     int64_t ts_ms;      /* Unix time in milliseconds */
     int64_t value;      /* STARTED: pid; FINISHED: outcome; LAGGED: events missed */
     int32_t exit_code;  /* FINISHED: exit code, -1 if none (killed) */
     int32_t signal;     /* FINISHED: signal that killed it, 0 if none */
-    const char *data;   /* LINE, WARNING: the bytes, in the caller's buffer */
+    const char *data;   /* LINE, CHUNK, WARNING: the bytes, in the caller's buffer */
     size_t len;         /* bytes at data (0 for an empty line and other kinds;
                            then do not read data) */
 } solti_event_t;
@@ -408,6 +410,55 @@ int solti_task_wait(solti_task_t task, int timeout_ms, solti_exit_t *exit_out);
 int solti_task_poll(solti_task_t task, uint64_t *cursor, solti_event_t *events,
                      size_t max_events, char *buf, size_t buf_len, int timeout_ms,
                      size_t *count_out);
+
+/*
+ * A reader's place in a bytes-mode task's output for solti_task_read: zero it
+ * to start at the beginning and treat it as opaque.  It remembers the offset
+ * inside a chunk, so a chunk bigger than the buffer is read across calls.
+ */
+typedef struct solti_read_cursor {
+    uint64_t seq;
+    uint64_t pos;
+} solti_read_cursor_t;
+
+/* What one solti_task_read call copied. */
+typedef struct solti_read_info {
+    uint32_t stream;      /* SOLTI_STDOUT or SOLTI_STDERR of the bytes; 0 if none */
+    uint32_t attempt;     /* their attempt, from 1; 0 if none */
+    uint64_t lost_events; /* events dropped (dropOldest) before this reader read them */
+    uint64_t lost_bytes;  /* output bytes among them */
+} solti_read_info_t;
+
+/*
+ * Reads a bytes-mode task's output in bulk: copies into buf up to buf_len
+ * bytes of the CHUNK events after *cursor whose stream is in `streams`
+ * (SOLTI_STDOUT, SOLTI_STDERR or both OR'ed), exactly as the child wrote
+ * them, advances *cursor past them and sets *n_out.  One call returns bytes
+ * of one stream and attempt only (info_out says which); it stops before a
+ * chunk of another.  Other events (STARTED, FINISHED, WARNING, LINE of a
+ * lines-mode task) are passed over: read those with solti_task_poll, with its
+ * own cursor.  A reader that fell behind a dropOldest ring resumes at the
+ * oldest event kept and learns what it lost in info_out (then *n_out may be 0
+ * with SOLTI_OK).
+ * Blocks up to timeout_ms while there is nothing to read (0 = do not wait).
+ * Thread-safe; each reader owns its cursor.  cursor, buf, n_out and info_out
+ * are the caller's, written on SOLTI_OK (*n_out also on SOLTI_EOF); info_out
+ * may be NULL.  In block mode the child waits
+ * until the furthest reader has read the bytes, so that reader loses nothing.
+ * solti_task_free from another thread ends a blocked read (SOLTI_EOF once
+ * what is left is read); later calls get SOLTI_EBADF.
+ * Returns:
+ *   SOLTI_OK      *n_out bytes copied; 0 when the timeout passed first.
+ *   SOLTI_EOF     the task is done and this reader has all its bytes;
+ *                 *n_out is 0.  Later calls return SOLTI_EOF again.
+ *   SOLTI_EINVAL  cursor, buf or n_out is NULL, buf_len is 0, streams has no
+ *                 stream or an unknown bit, the cursor is not one this task
+ *                 gave, or timeout_ms < -1.
+ *   SOLTI_EBADF   not a live task.
+ *   SOLTI_EFORKED called in a forked child of the host.
+ */
+int solti_task_read(solti_task_t task, solti_read_cursor_t *cursor, uint32_t streams, char *buf,
+                    size_t buf_len, int timeout_ms, size_t *n_out, solti_read_info_t *info_out);
 
 /*
  * Returns a file descriptor that polls readable (POLLIN) when the task has

@@ -13,6 +13,18 @@ const (
 	WhenFullBlock WhenFull = "block"
 )
 
+// OutputMode is how a task's output is stored and delivered.
+type OutputMode string
+
+const (
+	// OutputModeLines frames output into line events: CRLF handling, byte
+	// and character caps, UTF-8 repair, truncation flag (the default).
+	OutputModeLines OutputMode = "lines"
+	// OutputModeBytes keeps each pipe read as one chunk of exactly the bytes
+	// the child wrote, for binary output and byte-exact copies.
+	OutputModeBytes OutputMode = "bytes"
+)
+
 // Output ring defaults: enough for a burst of short lines while bounding a
 // task's memory at a few MiB whatever the child prints.
 const (
@@ -26,11 +38,12 @@ type OutputConfig struct {
 	Capacity int
 	MaxBytes int
 	WhenFull WhenFull
+	Mode     OutputMode
 }
 
 // DefaultOutputConfig is the runner's output config when none is given.
 func DefaultOutputConfig() OutputConfig {
-	return OutputConfig{Capacity: DefaultOutputCapacity, MaxBytes: DefaultOutputMaxBytes, WhenFull: WhenFullDropOldest}
+	return OutputConfig{Capacity: DefaultOutputCapacity, MaxBytes: DefaultOutputMaxBytes, WhenFull: WhenFullDropOldest, Mode: OutputModeLines}
 }
 
 // decodeOutput reads an output object. Absent fields take the package
@@ -39,7 +52,7 @@ func DefaultOutputConfig() OutputConfig {
 // values when it parses a task spec).
 func decodeOutput(v *jsonValue, path string) (OutputConfig, *fieldError) {
 	out := DefaultOutputConfig()
-	obj, ferr := openObject(v, path, path, "capacity", "maxBytes", "whenFull")
+	obj, ferr := openObject(v, path, path, "capacity", "maxBytes", "whenFull", "mode")
 	if ferr != nil {
 		return out, ferr
 	}
@@ -60,6 +73,13 @@ func decodeOutput(v *jsonValue, path string) (OutputConfig, *fieldError) {
 		}
 		out.WhenFull = WhenFull(w)
 	}
+	if f, p := obj.get("mode"); f != nil {
+		m, ferr := asEnum(f, p, string(OutputModeLines), string(OutputModeBytes))
+		if ferr != nil {
+			return out, ferr
+		}
+		out.Mode = OutputMode(m)
+	}
 	return out, nil
 }
 
@@ -77,6 +97,8 @@ func validateOutput(o OutputConfig) *fieldError {
 		return atMost("output.maxBytes", uint64(o.MaxBytes), MaxOutputBytes)
 	case o.WhenFull != WhenFullDropOldest && o.WhenFull != WhenFullBlock:
 		return enumError("output.whenFull", string(WhenFullDropOldest), string(WhenFullBlock))
+	case o.Mode != OutputModeLines && o.Mode != OutputModeBytes:
+		return enumError("output.mode", string(OutputModeLines), string(OutputModeBytes))
 	}
 	return nil
 }

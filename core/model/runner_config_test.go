@@ -40,7 +40,7 @@ func TestParseRunnerConfigSpecExample(t *testing.T) {
 		FailOnCapError: true,
 	}, cfg.Security)
 	assert.Equal(t, LogConfig{MaxLineLength: 4096, MaxLineBytes: 65536}, cfg.Log)
-	assert.Equal(t, OutputConfig{Capacity: 1024, MaxBytes: 4194304, WhenFull: WhenFullDropOldest}, cfg.Output)
+	assert.Equal(t, OutputConfig{Capacity: 1024, MaxBytes: 4194304, WhenFull: WhenFullDropOldest, Mode: OutputModeLines}, cfg.Output)
 	assert.Empty(t, cfg.ShimPath)
 	assert.Equal(t, uint64(2000), cfg.DrainGraceMs)
 }
@@ -53,7 +53,7 @@ func TestParseRunnerConfigDefaults(t *testing.T) {
 	assert.Nil(t, cfg.Cgroups)
 	assert.Nil(t, cfg.Security)
 	assert.Equal(t, LogConfig{MaxLineLength: 4096, MaxLineBytes: 65536}, cfg.Log)
-	assert.Equal(t, OutputConfig{Capacity: 1024, MaxBytes: 4194304, WhenFull: WhenFullDropOldest}, cfg.Output)
+	assert.Equal(t, OutputConfig{Capacity: 1024, MaxBytes: 4194304, WhenFull: WhenFullDropOldest, Mode: OutputModeLines}, cfg.Output)
 	assert.Equal(t, uint64(2000), cfg.DrainGraceMs)
 	assert.Equal(t, 2*time.Second, cfg.DrainGrace())
 	require.NoError(t, cfg.Validate())
@@ -72,7 +72,7 @@ func TestParseRunnerConfigPartialDefaults(t *testing.T) {
 	assert.Equal(t, &Security{FailOnCapError: true}, cfg.Security)
 	assert.Equal(t, &Rlimits{}, cfg.Rlimits)
 	assert.Equal(t, LogConfig{MaxLineLength: 4096, MaxLineBytes: 100}, cfg.Log)
-	assert.Equal(t, OutputConfig{Capacity: 1024, MaxBytes: 4194304, WhenFull: WhenFullBlock}, cfg.Output)
+	assert.Equal(t, OutputConfig{Capacity: 1024, MaxBytes: 4194304, WhenFull: WhenFullBlock, Mode: OutputModeLines}, cfg.Output)
 	assert.Zero(t, cfg.DrainGraceMs, "an explicit 0 means no drain grace")
 	assert.Equal(t, "/usr/libexec/solti-exec-shim", cfg.ShimPath)
 }

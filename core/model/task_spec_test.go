@@ -88,13 +88,13 @@ func TestParseTaskSpecAddedFields(t *testing.T) {
 	assert.Equal(t, uint64(2500), spec.KillGraceMs)
 	assert.Equal(t, 2500*time.Millisecond, spec.KillGrace())
 	require.NotNil(t, spec.Output)
-	assert.Equal(t, OutputConfig{Capacity: 10, MaxBytes: 4096, WhenFull: WhenFullBlock}, *spec.Output)
+	assert.Equal(t, OutputConfig{Capacity: 10, MaxBytes: 4096, WhenFull: WhenFullBlock, Mode: OutputModeLines}, *spec.Output)
 }
 
 func TestParseTaskSpecOutputOverrideDefaults(t *testing.T) {
 	spec := parseSpec(t, withTop(`"output": {"whenFull": "block"}`))
 	require.NotNil(t, spec.Output)
-	assert.Equal(t, OutputConfig{Capacity: DefaultOutputCapacity, MaxBytes: DefaultOutputMaxBytes, WhenFull: WhenFullBlock}, *spec.Output)
+	assert.Equal(t, OutputConfig{Capacity: DefaultOutputCapacity, MaxBytes: DefaultOutputMaxBytes, WhenFull: WhenFullBlock, Mode: OutputModeLines}, *spec.Output)
 }
 
 func TestParseTaskSpecPolicies(t *testing.T) {
@@ -198,4 +198,12 @@ func TestTaskSpecValidateGoBuilt(t *testing.T) {
 	assert.EqualError(t, zero.Validate(), "invalid specification: slot must not be empty")
 	var nilSpec *TaskSpec
 	assert.EqualError(t, nilSpec.Validate(), "invalid specification: task spec is missing")
+}
+
+func TestParseTaskSpecOutputMode(t *testing.T) {
+	spec := parseSpec(t, withTop(`"output": {"mode": "bytes"}`))
+	require.NotNil(t, spec.Output)
+	assert.Equal(t, OutputModeBytes, spec.Output.Mode)
+	spec = parseSpec(t, withTop(`"output": {"capacity": 5}`))
+	assert.Equal(t, OutputModeLines, spec.Output.Mode, "lines is the default mode")
 }

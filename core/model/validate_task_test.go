@@ -82,6 +82,7 @@ func TestTaskSpecValidationMessages(t *testing.T) {
 		{"output capacity zero", withTop(`"output": {"capacity": 0}`), "output.capacity must be greater than zero", "output.capacity"},
 		{"output max bytes zero", withTop(`"output": {"maxBytes": 0}`), "output.max_bytes must be greater than zero", "output.maxBytes"},
 		{"output when full", withTop(`"output": {"whenFull": "dropNewest"}`), `output.whenFull must be "dropOldest" or "block"`, "output.whenFull"},
+		{"output mode", withTop(`"output": {"mode": "raw"}`), `output.mode must be "lines" or "bytes"`, "output.mode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ const (
 	KindFinished Kind = 3 // an attempt ended; Value is the outcome
 	KindLagged   Kind = 4 // synthesized per reader: Value events were lost to it
 	KindWarning  Kind = 5 // a message from the engine itself, in Data
+	KindChunk    Kind = 6 // bytes mode: exactly the bytes of one pipe read
 )
 
 // String returns a short lower-case name, for logs and test failures.
@@ -25,6 +26,8 @@ func (k Kind) String() string {
 		return "lagged"
 	case KindWarning:
 		return "warning"
+	case KindChunk:
+		return "chunk"
 	}
 	return "unknown"
 }
@@ -60,10 +63,18 @@ type Event struct {
 	Attempt  uint32
 	Stream   Stream // KindLine only
 	Flags    uint32
-	Seq      uint64 // KindLine: per stream per attempt, from 0
+	Seq      uint64 // KindLine, KindChunk: per stream per attempt, from 0
 	TsMs     int64  // Unix ms
 	Value    int64  // Started: pid; Finished: outcome; Lagged: events missed
 	ExitCode int32  // Finished: -1 if none
 	Signal   int32  // Finished: 0 if none
-	Data     []byte // Line text (valid UTF-8, no newline); Warning: message text
+	Data     []byte // Line text (valid UTF-8, no newline); Chunk: raw bytes; Warning: message text
+
+	// Off is the ring's output position at this event: the line and chunk
+	// bytes appended before it. The ring sets it; it is what lets ReadBytes
+	// keep a position inside a chunk and count lag in bytes.
+	Off uint64
 }
+
+// isOutput reports whether ev carries child output (counted in Off).
+func (ev *Event) isOutput() bool { return ev.Kind == KindLine || ev.Kind == KindChunk }

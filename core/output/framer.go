@@ -35,6 +35,11 @@ const (
 type FrameConfig struct {
 	MaxLineBytes  int // bytes per physical line before it is cut (default 65536)
 	MaxLineLength int // characters (runes) per line before it is shortened (default 4096)
+
+	// Bytes selects output mode "bytes": no framing at all, each pipe read
+	// becomes one KindChunk event holding exactly the bytes read (see
+	// ChunkWriter). The limits above then do not apply.
+	Bytes bool
 }
 
 // Framer splits one stream's bytes into lines (SPEC section 5). It is not

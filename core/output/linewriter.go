@@ -4,9 +4,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // lineBatch is the most line events a LineWriter gathers before appending
@@ -64,49 +61,11 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b 
 
 // ReadPipe writes what f gives, each read stamped with its time, until EOF
 // (it returns nil), an error, or f's read deadline (os.ErrDeadlineExceeded).
-// f is a pipe's read end in Go's poller (non-blocking), so a deadline or a
-// Close ends the wait for data.
 func (w *LineWriter) ReadPipe(f *os.File) error {
-	conn, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	for {
-		var bp *[]byte
-		var n int
-		var rerr error
-		err := conn.Read(func(fd uintptr) bool {
-			if bp == nil {
-				bp = readBufs.Get().(*[]byte)
-			}
-			for {
-				n, rerr = unix.Read(int(fd), *bp)
-				if rerr != unix.EINTR {
-					break
-				}
-			}
-			if rerr == unix.EAGAIN {
-				readBufs.Put(bp) // not held while waiting for data
-				bp = nil
-				return false
-			}
-			return true
-		})
-		if bp != nil {
-			if n > 0 {
-				w.Write((*bp)[:n], time.Now().UnixMilli())
-			}
-			readBufs.Put(bp)
-		}
-		switch {
-		case err != nil:
-			return err
-		case rerr != nil:
-			return &os.SyscallError{Syscall: "read", Err: rerr}
-		case n == 0:
-			return nil
-		}
-	}
+	return readPipe(f, func(p []byte, tsMs int64) bool {
+		w.Write(p, tsMs) // the framer copies what it keeps
+		return false
+	})
 }
 
 // Close ends the stream at tsMs: a last line without a newline is emitted.

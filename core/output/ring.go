@@ -73,6 +73,7 @@ type Ring struct {
 	bytes int // sum of len(Data) of kept events
 
 	head     uint64 // sequence number of the next event
+	outBytes uint64 // line and chunk bytes ever appended (the next Event.Off)
 	furthest uint64 // largest cursor any Poll has returned (Block mode's reader)
 
 	closed   bool
@@ -306,6 +307,10 @@ func (r *Ring) push(ev Event) {
 	j := r.first + r.n
 	if j >= len(r.slots) {
 		j -= len(r.slots)
+	}
+	ev.Off = r.outBytes
+	if ev.isOutput() {
+		r.outBytes += uint64(len(ev.Data))
 	}
 	r.slots[j] = ev
 	r.n++

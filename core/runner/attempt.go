@@ -316,7 +316,7 @@ func (t *Task) startReaders(p *proc.Process, attempt uint32, stop <-chan struct{
 	return done
 }
 
-// pump frames one pipe into line events until EOF, or until drain cuts it
+// pump turns one pipe into line or chunk events (the task's output mode) until EOF, or until drain cuts it
 // with a read deadline. All lines of one read share a timestamp: one clock
 // read per chunk, not per line.
 func (t *Task) pump(f *os.File, stream output.Stream, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32, fault *atomic.Pointer[InternalError], end func()) {
@@ -332,7 +332,7 @@ func (t *Task) pump(f *os.File, stream output.Stream, attempt uint32, stop <-cha
 	if t.blockOutput {
 		waiting = blocked
 	}
-	w := output.NewLineWriter(t.ring, t.frame, attempt, stream, stop, waiting)
+	w := output.NewPipeWriter(t.ring, t.frame, attempt, stream, stop, waiting)
 	w.ReadPipe(f)
 	w.Close(nowMs())
 }

@@ -60,6 +60,7 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 	if spec.Output != nil {
 		oc = *spec.Output
 	}
+	t.frame.Bytes = oc.Mode == model.OutputModeBytes
 	rc := ringConfig(oc)
 	t.ring = output.NewRing(rc)
 	t.blockOutput = rc.WhenFull == output.Block

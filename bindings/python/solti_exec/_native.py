@@ -44,6 +44,7 @@ __all__ = [
     "SOLTI_EVENT_FINISHED",
     "SOLTI_EVENT_LAGGED",
     "SOLTI_EVENT_WARNING",
+    "SOLTI_EVENT_CHUNK",
     "SOLTI_STDOUT",
     "SOLTI_STDERR",
     "SOLTI_LINE_TRUNCATED",
@@ -93,6 +94,7 @@ SOLTI_EVENT_STARTED = 2
 SOLTI_EVENT_FINISHED = 3
 SOLTI_EVENT_LAGGED = 4
 SOLTI_EVENT_WARNING = 5
+SOLTI_EVENT_CHUNK = 6
 
 SOLTI_STDOUT = 1
 SOLTI_STDERR = 2
@@ -135,6 +137,23 @@ class solti_event_t(ctypes.Structure):
         ("signal", ctypes.c_int32),
         ("data", ctypes.c_void_p),
         ("len", ctypes.c_size_t),
+    ]
+
+
+class solti_read_cursor_t(ctypes.Structure):
+    """``struct solti_read_cursor``: a bytes reader's place; zero to start."""
+
+    _fields_ = [("seq", ctypes.c_uint64), ("pos", ctypes.c_uint64)]
+
+
+class solti_read_info_t(ctypes.Structure):
+    """``struct solti_read_info``: what one ``solti_task_read`` copied."""
+
+    _fields_ = [
+        ("stream", ctypes.c_uint32),
+        ("attempt", ctypes.c_uint32),
+        ("lost_events", ctypes.c_uint64),
+        ("lost_bytes", ctypes.c_uint64),
     ]
 
 
@@ -330,6 +349,21 @@ class Library:
                 p_size,
             ],
             _code_checker(lib, (SOLTI_EOF, SOLTI_ERANGE)),
+        )
+        proto(
+            "solti_task_read",
+            c_int,
+            [
+                solti_task_t,
+                ctypes.POINTER(solti_read_cursor_t),
+                ctypes.c_uint32,
+                ctypes.c_void_p,
+                size_t,
+                c_int,
+                p_size,
+                ctypes.POINTER(solti_read_info_t),
+            ],
+            _code_checker(lib, (SOLTI_EOF,)),
         )
         proto("solti_task_fd", c_int, [solti_task_t], check)
         proto("solti_task_attempts", c_int, [solti_task_t, p_u32], check)

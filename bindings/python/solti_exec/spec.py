@@ -236,12 +236,15 @@ class Output:
     ``when_full="block"`` is lossless like a pipe: the child blocks until
     readers catch up, so a task nobody reads then stalls, like a child
     writing to a pipe nobody drains.  None fields take the library defaults
-    (1024 events, 4 MiB).
+    (1024 events, 4 MiB).  ``mode="bytes"`` keeps exactly the bytes the
+    child wrote, read with ``Task.read()`` / ``Task.chunks()``; ``"lines"``
+    (the default) frames them into lines.
     """
 
     capacity: int | None = None
     max_bytes: int | None = None
     when_full: Literal["dropOldest", "block", "drop_oldest"] | None = None
+    mode: Literal["lines", "bytes"] | None = None
 
     def to_wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -251,6 +254,8 @@ class Output:
             out["maxBytes"] = self.max_bytes
         if self.when_full is not None:
             out["whenFull"] = _camel(self.when_full)
+        if self.mode is not None:
+            out["mode"] = self.mode
         return out
 
 

@@ -12,7 +12,8 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Iterator
 
 from . import _native as n
-from ._reader import POLL_SLICE_MS, LagPolicy, Reader, lag_handler
+from ._bytes import ByteReader
+from ._reader import POLL_SLICE_MS, LagPolicy, OutputLagged, Reader, lag_handler
 from .errors import BadHandle, SoltiError, StateError
 from .events import Event, ExitReport, Line, Stream
 
@@ -249,6 +250,25 @@ class Task:
         """Like :meth:`stdout_lines`, for stderr."""
         lagged = lag_handler(on_lag, self._id)
         return chain.from_iterable(Reader(self).line_batches(Stream.STDERR, True, lagged))
+
+    def chunks(self, stream: Stream | str | None = None, *, buffer_bytes: int = 1 << 20) -> Iterator[tuple[Stream, bytes]]:
+        """Iterates over a bytes-mode task's output (``Output(mode="bytes")``)
+        as (stream, bytes) pairs, exactly the bytes the child wrote, in
+        order, until the task is done and all are read.  Each pair is one
+        ``solti_task_read``: up to `buffer_bytes` bytes of one stream."""
+        wanted = None if stream is None else Stream.parse(stream)
+        return ByteReader(self, wanted, buffer_bytes).chunks()
+
+    def read(self, stream: Stream | str = Stream.STDOUT) -> bytes:
+        """All of a bytes-mode task's output on `stream` (stdout by
+        default), byte-exact, once the task is done.  Raises
+        :class:`OutputLagged` if a ``dropOldest`` ring dropped some of it
+        (use ``when_full="block"`` to read any amount losslessly)."""
+        reader = ByteReader(self, Stream.parse(stream))
+        data = b"".join(chunk for _, chunk in reader.chunks())
+        if reader.lost_bytes or reader.lost_events:
+            raise OutputLagged(reader.lost_events, self._id)
+        return data
 
     def events(self) -> Iterator[Event]:
         """Iterates over every event: :class:`Line`, :class:`Started`,

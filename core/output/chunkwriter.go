@@ -1,0 +1,73 @@
+package output
+
+import (
+	"os"
+	"sync/atomic"
+)
+
+// ChunkWriter is output mode "bytes": every pipe read becomes one KindChunk
+// event holding exactly the bytes read, with no framing, no UTF-8 repair and
+// no newline handling, so a reader that concatenates a stream's chunks gets
+// what the child wrote. It is not safe for concurrent use: each pipe reader
+// owns one.
+type ChunkWriter struct {
+	ring    *Ring
+	attempt uint32
+	stream  Stream
+	stop    <-chan struct{}
+	waiting *atomic.Int32
+	seq     uint64
+}
+
+// NewChunkWriter returns a writer of stream's chunks for attempt into r. In a
+// Block ring, appends wait for room; stop ends such a wait (the chunk is then
+// discarded), and waiting, if not nil, counts the writers waiting.
+func NewChunkWriter(r *Ring, attempt uint32, stream Stream, stop <-chan struct{}, waiting *atomic.Int32) *ChunkWriter {
+	return &ChunkWriter{ring: r, attempt: attempt, stream: stream, stop: stop, waiting: waiting}
+}
+
+// Write appends a copy of p (the caller may reuse it) as one chunk read at
+// tsMs. An empty p appends nothing.
+func (w *ChunkWriter) Write(p []byte, tsMs int64) {
+	if len(p) > 0 {
+		w.append(append([]byte(nil), p...), tsMs)
+	}
+}
+
+// ownMin is the smallest read whose buffer a chunk keeps rather than copies:
+// a full pipe read is then stored without a copy, at most doubling the
+// memory a chunk holds beyond what maxBytes counts, while a short read does
+// not pin a whole read buffer.
+const ownMin = 32 << 10
+
+// keep is ReadPipe's write: a big read keeps its buffer, a small one is
+// copied.
+func (w *ChunkWriter) keep(p []byte, tsMs int64) bool {
+	if len(p) < ownMin {
+		w.Write(p, tsMs)
+		return false
+	}
+	w.append(p[:len(p):len(p)], tsMs)
+	return true
+}
+
+func (w *ChunkWriter) append(data []byte, tsMs int64) {
+	ev := Event{
+		Kind: KindChunk, Attempt: w.attempt, Stream: w.stream,
+		Seq: w.seq, TsMs: tsMs, Data: data,
+	}
+	w.seq++
+	if w.waiting != nil && w.ring.whenFull == Block {
+		w.waiting.Add(1)
+		defer w.waiting.Add(-1)
+	}
+	w.ring.Append(ev, w.stop)
+}
+
+// ReadPipe writes what f gives, one chunk per read, until EOF (nil), an
+// error, or f's read deadline (os.ErrDeadlineExceeded).
+func (w *ChunkWriter) ReadPipe(f *os.File) error { return readPipe(f, w.keep) }
+
+// Close ends the stream; bytes mode holds nothing back, so there is nothing
+// to flush.
+func (w *ChunkWriter) Close(int64) {}

@@ -1,0 +1,129 @@
+package output
+
+import "time"
+
+// ByteCursor is a bytes reader's place in a ring: Seq is the next event to
+// look at and Pos the output position (Event.Off scale) within it, so a chunk
+// bigger than the caller's buffer is read across calls without loss. The zero
+// value starts at the beginning.
+type ByteCursor struct {
+	Seq uint64
+	Pos uint64
+}
+
+// ByteRead describes what one ReadBytes call copied.
+type ByteRead struct {
+	N       int    // bytes copied
+	Stream  Stream // their stream (0 when N is 0)
+	Attempt uint32 // their attempt (0 when N is 0)
+	// LostEvents and LostBytes are what this reader missed because the ring
+	// dropped them first (DropOldest): events of any kind, and output bytes.
+	LostEvents uint64
+	LostBytes  uint64
+}
+
+// ReadBytes copies into dst the bytes of the chunk events from cur on whose
+// stream is in streams (a mask of Stdout|Stderr), and returns the cursor for
+// the next call. Lifecycle events, line events and chunks of other streams
+// are passed over. One call copies bytes of one stream and attempt only: it
+// stops before a chunk of another, so the caller always knows whose bytes it
+// holds.
+//
+// It waits like PollInto while nothing is there (timeout 0: no wait; < 0:
+// forever; cancel ends the wait) and returns N == 0 then. A caught-up reader
+// of a closed ring gets ErrEOF; a cursor beyond the head ErrBadCursor. A
+// reader behind the oldest kept event resumes there and learns the loss in
+// LostEvents and LostBytes. Every return records the cursor as read for
+// Block mode; a chunk only partly copied is not yet read.
+func (r *Ring) ReadBytes(cur ByteCursor, streams Stream, dst []byte, timeout time.Duration, cancel <-chan struct{}) (ByteRead, ByteCursor, error) {
+	var res ByteRead
+	var timer *time.Timer
+	var expired <-chan time.Time
+	stopped := false
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for {
+		if cur.Seq > r.head {
+			return res, cur, ErrBadCursor
+		}
+		cur = r.copyBytes(&res, cur, streams, dst)
+		switch {
+		case res.N > 0 || res.LostEvents > 0 || (len(dst) == 0 && cur.Seq < r.head):
+			r.advance(cur.Seq)
+			return res, cur, nil
+		case r.closed:
+			r.advance(cur.Seq)
+			return res, cur, ErrEOF
+		case timeout == 0 || stopped:
+			r.advance(cur.Seq)
+			r.readiness.clear()
+			return res, cur, nil
+		}
+		if timeout > 0 && timer == nil {
+			timer = time.NewTimer(timeout)
+			defer timer.Stop()
+			expired = timer.C
+		}
+		if r.dataCh == nil {
+			r.dataCh = make(chan struct{})
+		}
+		ch := r.dataCh
+		r.mu.Unlock()
+		select {
+		case <-ch:
+		case <-expired:
+			stopped = true
+		case <-cancel:
+			stopped = true
+		}
+		r.mu.Lock()
+	}
+}
+
+// copyBytes is ReadBytes' scan with r.mu held: it passes over what the reader
+// does not want and copies what fits of the rest, returning the new cursor.
+// On return cur.Seq < head only if dst is full or the next wanted chunk is of
+// another stream or attempt.
+func (r *Ring) copyBytes(res *ByteRead, cur ByteCursor, streams Stream, dst []byte) ByteCursor {
+	oldest := r.oldest()
+	if cur.Seq < oldest {
+		res.LostEvents += oldest - cur.Seq
+		off := r.at(0).Off
+		if off > cur.Pos {
+			res.LostBytes += off - cur.Pos
+		}
+		cur = ByteCursor{Seq: oldest, Pos: off}
+	}
+	for cur.Seq < r.head {
+		ev := r.at(int(cur.Seq - oldest))
+		end := ev.Off
+		if ev.isOutput() {
+			end += uint64(len(ev.Data))
+		}
+		if cur.Pos < ev.Off {
+			cur.Pos = ev.Off
+		}
+		if ev.Kind != KindChunk || ev.Stream&streams == 0 {
+			cur = ByteCursor{Seq: cur.Seq + 1, Pos: end}
+			continue
+		}
+		if res.N > 0 && (ev.Stream != res.Stream || ev.Attempt != res.Attempt) {
+			break
+		}
+		if res.N == len(dst) {
+			break
+		}
+		n := copy(dst[res.N:], ev.Data[cur.Pos-ev.Off:])
+		res.N += n
+		res.Stream, res.Attempt = ev.Stream, ev.Attempt
+		cur.Pos += uint64(n)
+		if cur.Pos == end {
+			cur.Seq++
+		}
+	}
+	if cur.Seq == r.head && !r.closed {
+		r.readiness.clear()
+	}
+	return cur
+}
