@@ -1,7 +1,6 @@
 package output
 
 import (
-	"math"
 	"sync"
 )
 
@@ -166,9 +165,10 @@ func (r *Ring) appendLocked(ev *Event, stop <-chan struct{}) bool {
 // AppendControl adds a lifecycle event (started, finished, warning). It never
 // waits, and it is accepted after Close (the supervisor may record how an
 // attempt ended after the pipes are done) but not after Release. In Block
-// mode it first evicts only events the furthest reader has read, then
-// overflows Capacity by up to ControlSlack events, and only past that evicts
-// unread ones (counted in Stats().Evicted).
+// mode it evicts only events the furthest reader has read and never an
+// unread one: past Capacity it takes the ControlSlack room, and past that it
+// overflows. WaitControlRoom, which the supervisor calls before each
+// attempt, is what bounds that overflow to one attempt's lifecycle events.
 func (r *Ring) AppendControl(ev Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -176,16 +176,34 @@ func (r *Ring) AppendControl(ev Event) {
 		r.discarded++
 		return
 	}
-	size := len(ev.Data)
-	k := r.evictionsFor(size, r.capacity, r.maxBytes)
+	k := r.evictionsFor(len(ev.Data), r.capacity, r.maxBytes)
 	if r.whenFull == Block {
-		if read := r.readKept(); k > read {
-			r.evict(read)
-			k = r.evictionsFor(size, r.maxSlots, math.MaxInt)
-		}
+		k = min(k, r.readKept())
 	}
 	r.evict(k)
 	r.push(ev)
+}
+
+// controlReserve is the part of ControlSlack WaitControlRoom keeps free for
+// one attempt's lifecycle events (a started, warnings, a finished).
+const controlReserve = ControlSlack / 2
+
+// WaitControlRoom is called by the supervisor before it starts an attempt.
+// In Block mode it waits until the events the furthest reader has not read
+// leave controlReserve slots of the ControlSlack room free, so the
+// attempt's lifecycle events never have to push out an unread line; a
+// restarting task nobody reads stops there, as a producer does. It returns
+// false if stop closed first, and true at once in DropOldest mode or when
+// the ring is closed.
+func (r *Ring) WaitControlRoom(stop <-chan struct{}) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for r.whenFull == Block && !r.closed && r.n-r.readKept() > r.maxSlots-controlReserve {
+		if !r.waitSpace(stop) {
+			return false
+		}
+	}
+	return true
 }
 
 // Close marks the ring done for now: no more events will come, so a
@@ -315,11 +333,12 @@ func (r *Ring) push(ev Event) {
 	r.wakeReaders()
 }
 
-// grow doubles the slot buffer (up to maxSlots) and unrolls it so the oldest
-// event is at index 0. Evictions keep n below maxSlots, so there is room.
+// grow doubles the slot buffer (up to maxSlots, or by one past it for a
+// Block-mode control overflow) and unrolls it so the oldest event is at
+// index 0.
 func (r *Ring) grow() {
 	size := max(2*len(r.slots), firstSlots)
-	size = min(size, r.maxSlots)
+	size = max(min(size, r.maxSlots), r.n+1) // past maxSlots: a control overflow
 	slots := make([]Event, size)
 	for i := range r.n {
 		slots[i] = *r.at(i)
