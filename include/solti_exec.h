@@ -400,7 +400,10 @@ int solti_task_wait(solti_task_t task, int timeout_ms, solti_exit_t *exit_out);
  *   SOLTI_ERANGE  the first event's bytes do not fit in buf_len; the message
  *                 gives the size needed; the cursor does not move.
  *   SOLTI_EINVAL  cursor, events or count_out is NULL, max_events is 0, buf
- *                 is NULL with buf_len > 0, or timeout_ms < -1.
+ *                 is NULL with buf_len > 0, buf_len exceeds PTRDIFF_MAX or
+ *                 wraps the address space, or timeout_ms < -1.  Checked
+ *                 before anything is read: on any error the cursor does not
+ *                 move and no event counts as read (in block mode too).
  *   SOLTI_EBADF   not a live task.
  *   SOLTI_EFORKED called in a forked child of the host.
  * A task that was never spawned is not done: polling it waits for the timeout.
