@@ -53,7 +53,7 @@ func TestBlockProducerWaitsForReader(t *testing.T) {
 		size int
 	}{
 		{"full by count", RingConfig{Capacity: 4, MaxBytes: 1 << 20, WhenFull: Block}, 3},
-		{"full by bytes", RingConfig{Capacity: 100, MaxBytes: 40, WhenFull: Block}, 10},
+		{"full by bytes", RingConfig{Capacity: 100, MaxBytes: 4 * (10 + EventOverhead), WhenFull: Block}, 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

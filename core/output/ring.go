@@ -1,8 +1,6 @@
 package output
 
-import (
-	"sync"
-)
+import "sync"
 
 // WhenFull is what a ring does with a line that does not fit (SPEC
 // section 5, output.whenFull).
@@ -29,12 +27,21 @@ const (
 
 	// firstSlots is the slot count allocated by the first append.
 	firstSlots = 8
+
+	// EventOverhead is what MaxBytes counts for each kept event on top of
+	// its Data: at least the event's own struct (72 bytes on 64-bit Linux),
+	// so a flood of empty lines is bounded by MaxBytes too, not only by
+	// Capacity. A fixed number, as the docs give it.
+	EventOverhead = 72
 )
+
+// cost is what an event counts against MaxBytes.
+func cost(ev *Event) int { return len(ev.Data) + EventOverhead }
 
 // RingConfig bounds a ring. Zero or negative limits take the defaults.
 type RingConfig struct {
 	Capacity int // events kept at most (default 1024)
-	MaxBytes int // sum of len(Data) kept at most (default 4 MiB)
+	MaxBytes int // sum of len(Data) + EventOverhead kept at most (default 4 MiB)
 	WhenFull WhenFull
 }
 
@@ -44,7 +51,7 @@ type RingStats struct {
 	Evicted   uint64 // events dropped before the furthest reader read them
 	Discarded uint64 // events refused: ring closed, or Block-mode wait stopped
 	Len       uint64 // events kept now
-	Bytes     uint64 // sum of len(Data) kept now
+	Bytes     uint64 // sum of len(Data) + EventOverhead kept now
 	Head      uint64 // global sequence number the next event will get
 }
 
@@ -69,7 +76,7 @@ type Ring struct {
 	slots []Event
 	first int // index in slots of the oldest kept event
 	n     int // kept events
-	bytes int // sum of len(Data) of kept events
+	bytes int // sum of cost of kept events
 
 	head     uint64 // sequence number of the next event
 	furthest uint64 // largest cursor any Poll has returned (Block mode's reader)
@@ -143,7 +150,7 @@ func (r *Ring) AppendBatch(evs []Event, stop <-chan struct{}) int {
 // appendLocked is Append with r.mu held (waitSpace releases it while
 // waiting).
 func (r *Ring) appendLocked(ev *Event, stop <-chan struct{}) bool {
-	size := len(ev.Data)
+	size := cost(ev)
 	for {
 		if r.closed {
 			r.discarded++
@@ -176,7 +183,7 @@ func (r *Ring) AppendControl(ev Event) {
 		r.discarded++
 		return
 	}
-	k := r.evictionsFor(len(ev.Data), r.capacity, r.maxBytes)
+	k := r.evictionsFor(cost(&ev), r.capacity, r.maxBytes)
 	if r.whenFull == Block {
 		k = min(k, r.readKept())
 	}
@@ -278,13 +285,13 @@ func (r *Ring) readKept() int {
 	return 0
 }
 
-// evictionsFor returns how many of the oldest events must go for an event of
-// size bytes to fit within maxCount events and maxBytes bytes. Evicting all
+// evictionsFor returns how many of the oldest events must go for an event
+// costing size bytes to fit within maxCount events and maxBytes bytes. Evicting all
 // of them always suffices: a lone event is kept whatever its size.
 func (r *Ring) evictionsFor(size, maxCount, maxBytes int) int {
 	k, freed := 0, 0
 	for k < r.n && (r.n-k+1 > maxCount || r.bytes-freed+size > maxBytes) {
-		freed += len(r.at(k).Data)
+		freed += cost(r.at(k))
 		k++
 	}
 	return k
@@ -306,7 +313,7 @@ func (r *Ring) evict(k int) {
 			r.evicted++
 		}
 		ev := &r.slots[r.first]
-		r.bytes -= len(ev.Data)
+		r.bytes -= cost(ev)
 		*ev = Event{} // let the line's bytes be collected
 		r.first++
 		if r.first == len(r.slots) {
@@ -327,7 +334,7 @@ func (r *Ring) push(ev Event) {
 	}
 	r.slots[j] = ev
 	r.n++
-	r.bytes += len(ev.Data)
+	r.bytes += cost(&ev)
 	r.head++
 	r.appended++
 	r.wakeReaders()
