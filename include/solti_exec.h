@@ -393,6 +393,12 @@ int solti_task_wait(solti_task_t task, int timeout_ms, solti_exit_t *exit_out);
  * bytes do not fit in what is left of buf.
  * Blocks up to timeout_ms while there is nothing to read (0 = do not wait).
  * Thread-safe; each reader owns its cursor (two threads must not share one).
+ * With output whenFull "block" the task waits for one reader only: the one
+ * furthest ahead, i.e. the largest cursor any poll of the task has returned
+ * (readers are not registered; a reader counts from its poll on and stops
+ * counting as soon as another one is ahead of it).  That reader loses
+ * nothing; any reader behind it can still fall behind the ring and get a
+ * SOLTI_EVENT_LAGGED event.  For lossless reading, read with one cursor.
  * cursor, events, buf and count_out are the caller's; they are written on
  * success only.
  * Returns:
