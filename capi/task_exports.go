@@ -9,6 +9,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 	"unsafe"
@@ -175,6 +176,9 @@ func soltigo_task_poll(h C.solti_task_t, cursor *C.uint64_t, events *C.solti_eve
 		return fail(invalid("solti_task_poll: max_events must be at least 1"))
 	case buf == nil && bufLen > 0:
 		return fail(invalid("solti_task_poll: buf must not be NULL when buf_len > 0"))
+	case !bufFits(buf, bufLen):
+		// Checked before the ring is read: an error consumes no event.
+		return fail(invalid("solti_task_poll: buf_len %d is larger than any buffer can be (at most PTRDIFF_MAX, within the address space)", uint64(bufLen)))
 	}
 	timeout, err := timeoutOf("solti_task_poll", timeoutMs)
 	if err != nil {
@@ -195,6 +199,17 @@ func soltigo_task_poll(h C.solti_task_t, cursor *C.uint64_t, events *C.solti_eve
 	*cursor = C.uint64_t(next)
 	*countOut = C.size_t(len(evs))
 	return C.SOLTI_OK
+}
+
+// bufFits reports whether buf_len bytes from buf can be a real buffer: a
+// length Go can slice (at most PTRDIFF_MAX) that does not wrap the address
+// space.
+func bufFits(buf *C.char, bufLen C.size_t) bool {
+	if uint64(bufLen) > math.MaxInt {
+		return false
+	}
+	p := uintptr(unsafe.Pointer(buf))
+	return p+uintptr(bufLen) >= p
 }
 
 // pollBufs recycles the event slices a poll copies out of the ring, so a busy

@@ -8,7 +8,9 @@
  * each attempt is one child process leading its own process group, numbered
  * from 1.  Everything a task does is an event (solti_event_t) in the task's
  * bounded output ring: lines of stdout and stderr, attempt started, attempt
- * finished, warnings.  Readers hold their own cursor (a uint64_t starting at 0)
+ * finished, warnings.  The ring keeps at most output.capacity events and
+ * output.maxBytes bytes, each event counting its bytes plus 72 (its record),
+ * so empty lines are bounded too.  Readers hold their own cursor (a uint64_t starting at 0)
  * and read with solti_task_poll; any number of readers can read one task, and
  * one that falls behind the ring gets a single SOLTI_EVENT_LAGGED event and
  * goes on from the oldest event kept.  solti_task_fd gives a descriptor that
@@ -393,6 +395,12 @@ int solti_task_wait(solti_task_t task, int timeout_ms, solti_exit_t *exit_out);
  * bytes do not fit in what is left of buf.
  * Blocks up to timeout_ms while there is nothing to read (0 = do not wait).
  * Thread-safe; each reader owns its cursor (two threads must not share one).
+ * With output whenFull "block" the task waits for one reader only: the one
+ * furthest ahead, i.e. the largest cursor any poll of the task has returned
+ * (readers are not registered; a reader counts from its poll on and stops
+ * counting as soon as another one is ahead of it).  That reader loses
+ * nothing; any reader behind it can still fall behind the ring and get a
+ * SOLTI_EVENT_LAGGED event.  For lossless reading, read with one cursor.
  * cursor, events, buf and count_out are the caller's; they are written on
  * success only.
  * Returns:
@@ -402,7 +410,10 @@ int solti_task_wait(solti_task_t task, int timeout_ms, solti_exit_t *exit_out);
  *   SOLTI_ERANGE  the first event's bytes do not fit in buf_len; the message
  *                 gives the size needed; the cursor does not move.
  *   SOLTI_EINVAL  cursor, events or count_out is NULL, max_events is 0, buf
- *                 is NULL with buf_len > 0, or timeout_ms < -1.
+ *                 is NULL with buf_len > 0, buf_len exceeds PTRDIFF_MAX or
+ *                 wraps the address space, or timeout_ms < -1.  Checked
+ *                 before anything is read: on any error the cursor does not
+ *                 move and no event counts as read (in block mode too).
  *   SOLTI_EBADF   not a live task.
  *   SOLTI_EFORKED called in a forked child of the host.
  * A task that was never spawned is not done: polling it waits for the timeout.

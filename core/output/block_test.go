@@ -53,7 +53,7 @@ func TestBlockProducerWaitsForReader(t *testing.T) {
 		size int
 	}{
 		{"full by count", RingConfig{Capacity: 4, MaxBytes: 1 << 20, WhenFull: Block}, 3},
-		{"full by bytes", RingConfig{Capacity: 100, MaxBytes: 40, WhenFull: Block}, 10},
+		{"full by bytes", RingConfig{Capacity: 100, MaxBytes: 4 * (10 + EventOverhead), WhenFull: Block}, 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,14 +141,49 @@ func TestBlockAppendControlNeverBlocks(t *testing.T) {
 		t.Fatal("AppendControl blocked")
 	}
 	st := r.Stats()
-	assert.EqualValues(t, 2+ControlSlack, st.Len, "overflows Capacity by ControlSlack")
-	assert.EqualValues(t, 1, st.Evicted, "then evicts even unread events")
-	assert.LessOrEqual(t, len(r.slots), 2+ControlSlack)
+	assert.EqualValues(t, 3+ControlSlack, st.Len, "overflows Capacity and ControlSlack")
+	assert.Zero(t, st.Evicted, "and never evicts an unread event")
 
 	evs, _ := pollAll(t, r, 0)
-	require.NotEmpty(t, evs)
-	assert.Equal(t, KindLagged, evs[0].Kind)
-	assert.EqualValues(t, 1, evs[0].Value)
+	require.Len(t, evs, 3+ControlSlack)
+	assert.Equal(t, KindLine, evs[0].Kind, "the unread lines are still there")
+	assert.Equal(t, KindLine, evs[1].Kind)
+}
+
+func TestBlockWaitControlRoom(t *testing.T) {
+	r := NewRing(RingConfig{Capacity: 2, WhenFull: Block})
+	fill(t, r, 0, 2, 1)
+	assert.True(t, r.WaitControlRoom(nil), "room left: no wait")
+	for range ControlSlack - controlReserve + 1 {
+		r.AppendControl(Event{Kind: KindFinished})
+	}
+
+	stop := make(chan struct{})
+	close(stop)
+	assert.False(t, r.WaitControlRoom(stop), "no room, stop closed")
+
+	done := make(chan bool, 1)
+	go func() { done <- r.WaitControlRoom(nil) }()
+	select {
+	case <-done:
+		t.Fatal("WaitControlRoom returned while the reader has not read")
+	case <-time.After(50 * time.Millisecond):
+	}
+	_, _, err := r.Poll(0, 1, 100, 0, nil) // one read event is room
+	require.NoError(t, err)
+	select {
+	case ok := <-done:
+		assert.True(t, ok)
+	case <-time.After(10 * time.Second):
+		t.Fatal("WaitControlRoom still waits after the reader read")
+	}
+
+	d := NewRing(RingConfig{Capacity: 1})
+	fill(t, d, 0, 1, 1)
+	for range ControlSlack {
+		d.AppendControl(Event{Kind: KindFinished})
+	}
+	assert.True(t, d.WaitControlRoom(nil), "DropOldest never waits")
 }
 
 func TestBlockAppendControlEvictsReadEventsFirst(t *testing.T) {

@@ -1,9 +1,6 @@
 package output
 
-import (
-	"math"
-	"sync"
-)
+import "sync"
 
 // WhenFull is what a ring does with a line that does not fit (SPEC
 // section 5, output.whenFull).
@@ -30,12 +27,21 @@ const (
 
 	// firstSlots is the slot count allocated by the first append.
 	firstSlots = 8
+
+	// EventOverhead is what MaxBytes counts for each kept event on top of
+	// its Data: at least the event's own struct (72 bytes on 64-bit Linux),
+	// so a flood of empty lines is bounded by MaxBytes too, not only by
+	// Capacity. A fixed number, as the docs give it.
+	EventOverhead = 72
 )
+
+// cost is what an event counts against MaxBytes.
+func cost(ev *Event) int { return len(ev.Data) + EventOverhead }
 
 // RingConfig bounds a ring. Zero or negative limits take the defaults.
 type RingConfig struct {
 	Capacity int // events kept at most (default 1024)
-	MaxBytes int // sum of len(Data) kept at most (default 4 MiB)
+	MaxBytes int // sum of len(Data) + EventOverhead kept at most (default 4 MiB)
 	WhenFull WhenFull
 }
 
@@ -45,7 +51,7 @@ type RingStats struct {
 	Evicted   uint64 // events dropped before the furthest reader read them
 	Discarded uint64 // events refused: ring closed, or Block-mode wait stopped
 	Len       uint64 // events kept now
-	Bytes     uint64 // sum of len(Data) kept now
+	Bytes     uint64 // sum of len(Data) + EventOverhead kept now
 	Head      uint64 // global sequence number the next event will get
 }
 
@@ -70,7 +76,7 @@ type Ring struct {
 	slots []Event
 	first int // index in slots of the oldest kept event
 	n     int // kept events
-	bytes int // sum of len(Data) of kept events
+	bytes int // sum of cost of kept events
 
 	head     uint64 // sequence number of the next event
 	outBytes uint64 // line and chunk bytes ever appended (the next Event.Off)
@@ -145,7 +151,7 @@ func (r *Ring) AppendBatch(evs []Event, stop <-chan struct{}) int {
 // appendLocked is Append with r.mu held (waitSpace releases it while
 // waiting).
 func (r *Ring) appendLocked(ev *Event, stop <-chan struct{}) bool {
-	size := len(ev.Data)
+	size := cost(ev)
 	for {
 		if r.closed {
 			r.discarded++
@@ -167,9 +173,10 @@ func (r *Ring) appendLocked(ev *Event, stop <-chan struct{}) bool {
 // AppendControl adds a lifecycle event (started, finished, warning). It never
 // waits, and it is accepted after Close (the supervisor may record how an
 // attempt ended after the pipes are done) but not after Release. In Block
-// mode it first evicts only events the furthest reader has read, then
-// overflows Capacity by up to ControlSlack events, and only past that evicts
-// unread ones (counted in Stats().Evicted).
+// mode it evicts only events the furthest reader has read and never an
+// unread one: past Capacity it takes the ControlSlack room, and past that it
+// overflows. WaitControlRoom, which the supervisor calls before each
+// attempt, is what bounds that overflow to one attempt's lifecycle events.
 func (r *Ring) AppendControl(ev Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -177,16 +184,34 @@ func (r *Ring) AppendControl(ev Event) {
 		r.discarded++
 		return
 	}
-	size := len(ev.Data)
-	k := r.evictionsFor(size, r.capacity, r.maxBytes)
+	k := r.evictionsFor(cost(&ev), r.capacity, r.maxBytes)
 	if r.whenFull == Block {
-		if read := r.readKept(); k > read {
-			r.evict(read)
-			k = r.evictionsFor(size, r.maxSlots, math.MaxInt)
-		}
+		k = min(k, r.readKept())
 	}
 	r.evict(k)
 	r.push(ev)
+}
+
+// controlReserve is the part of ControlSlack WaitControlRoom keeps free for
+// one attempt's lifecycle events (a started, warnings, a finished).
+const controlReserve = ControlSlack / 2
+
+// WaitControlRoom is called by the supervisor before it starts an attempt.
+// In Block mode it waits until the events the furthest reader has not read
+// leave controlReserve slots of the ControlSlack room free, so the
+// attempt's lifecycle events never have to push out an unread line; a
+// restarting task nobody reads stops there, as a producer does. It returns
+// false if stop closed first, and true at once in DropOldest mode or when
+// the ring is closed.
+func (r *Ring) WaitControlRoom(stop <-chan struct{}) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for r.whenFull == Block && !r.closed && r.n-r.readKept() > r.maxSlots-controlReserve {
+		if !r.waitSpace(stop) {
+			return false
+		}
+	}
+	return true
 }
 
 // Close marks the ring done for now: no more events will come, so a
@@ -261,13 +286,13 @@ func (r *Ring) readKept() int {
 	return 0
 }
 
-// evictionsFor returns how many of the oldest events must go for an event of
-// size bytes to fit within maxCount events and maxBytes bytes. Evicting all
+// evictionsFor returns how many of the oldest events must go for an event
+// costing size bytes to fit within maxCount events and maxBytes bytes. Evicting all
 // of them always suffices: a lone event is kept whatever its size.
 func (r *Ring) evictionsFor(size, maxCount, maxBytes int) int {
 	k, freed := 0, 0
 	for k < r.n && (r.n-k+1 > maxCount || r.bytes-freed+size > maxBytes) {
-		freed += len(r.at(k).Data)
+		freed += cost(r.at(k))
 		k++
 	}
 	return k
@@ -289,7 +314,7 @@ func (r *Ring) evict(k int) {
 			r.evicted++
 		}
 		ev := &r.slots[r.first]
-		r.bytes -= len(ev.Data)
+		r.bytes -= cost(ev)
 		*ev = Event{} // let the line's bytes be collected
 		r.first++
 		if r.first == len(r.slots) {
@@ -314,17 +339,18 @@ func (r *Ring) push(ev Event) {
 	}
 	r.slots[j] = ev
 	r.n++
-	r.bytes += len(ev.Data)
+	r.bytes += cost(&ev)
 	r.head++
 	r.appended++
 	r.wakeReaders()
 }
 
-// grow doubles the slot buffer (up to maxSlots) and unrolls it so the oldest
-// event is at index 0. Evictions keep n below maxSlots, so there is room.
+// grow doubles the slot buffer (up to maxSlots, or by one past it for a
+// Block-mode control overflow) and unrolls it so the oldest event is at
+// index 0.
 func (r *Ring) grow() {
 	size := max(2*len(r.slots), firstSlots)
-	size = min(size, r.maxSlots)
+	size = max(min(size, r.maxSlots), r.n+1) // past maxSlots: a control overflow
 	slots := make([]Event, size)
 	for i := range r.n {
 		slots[i] = *r.at(i)

@@ -66,20 +66,22 @@ func pollAll(t testing.TB, r *Ring, cursor uint64) ([]Event, uint64) {
 }
 
 func TestRingBounds(t *testing.T) {
+	const o = EventOverhead
 	tests := []struct {
 		name        string
 		cfg         RingConfig
 		appends     uint64
 		size        int
 		wantLen     uint64
-		wantBytes   uint64
+		wantBytes   int
 		wantEvicted uint64
 	}{
-		{"by count", RingConfig{Capacity: 4, MaxBytes: 1 << 20}, 10, 5, 4, 20, 6},
-		{"by bytes", RingConfig{Capacity: 100, MaxBytes: 50}, 10, 10, 5, 50, 5},
-		{"by bytes, not a multiple", RingConfig{Capacity: 100, MaxBytes: 45}, 10, 10, 4, 40, 6},
-		{"an event bigger than MaxBytes is kept alone", RingConfig{Capacity: 100, MaxBytes: 8}, 3, 20, 1, 20, 2},
-		{"under both limits", RingConfig{Capacity: 100, MaxBytes: 1000}, 10, 10, 10, 100, 0},
+		// Each event counts its Data plus EventOverhead (o).
+		{"by count", RingConfig{Capacity: 4, MaxBytes: 1 << 20}, 10, 5, 4, 4 * (5 + o), 6},
+		{"by bytes", RingConfig{Capacity: 100, MaxBytes: 5 * (10 + o)}, 10, 10, 5, 5 * (10 + o), 5},
+		{"by bytes, not a multiple", RingConfig{Capacity: 100, MaxBytes: 4*(10+o) + 5}, 10, 10, 4, 4 * (10 + o), 6},
+		{"an event bigger than MaxBytes is kept alone", RingConfig{Capacity: 100, MaxBytes: 8}, 3, 20, 1, 20 + o, 2},
+		{"under both limits", RingConfig{Capacity: 100, MaxBytes: 10 * (10 + o)}, 10, 10, 10, 10 * (10 + o), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,7 +89,7 @@ func TestRingBounds(t *testing.T) {
 			fill(t, r, 0, tt.appends, tt.size)
 			st := r.Stats()
 			assert.Equal(t, tt.wantLen, st.Len)
-			assert.Equal(t, tt.wantBytes, st.Bytes)
+			assert.EqualValues(t, tt.wantBytes, st.Bytes)
 			assert.Equal(t, tt.appends, st.Appended)
 			assert.Equal(t, tt.appends, st.Head)
 			assert.Equal(t, tt.wantEvicted, st.Evicted, "nobody read them")
@@ -116,8 +118,10 @@ func TestRingGrowsLazily(t *testing.T) {
 
 	// Growing while wrapped keeps order: byte evictions move the oldest
 	// slot before the buffer is full, then smaller events need more slots.
-	r = NewRing(RingConfig{Capacity: 100, MaxBytes: 30})
-	fill(t, r, 0, 20, 5) // 6 kept in 8 slots, wrapped
+	maxBytes := 15 * (2 + EventOverhead) // 15 events of 2 bytes
+	big := maxBytes/6 - EventOverhead    // 6 events of big bytes
+	r = NewRing(RingConfig{Capacity: 100, MaxBytes: maxBytes})
+	fill(t, r, 0, 20, big) // 6 kept in 8 slots, wrapped
 	require.Len(t, r.slots, firstSlots)
 	require.NotZero(t, r.first)
 	fill(t, r, 20, 40, 2) // 15 kept

@@ -120,6 +120,11 @@ func (t *Task) loop(rn *run, first *launched) {
 			return
 		case <-tm.C:
 		}
+		// In block mode, wait for the reader before the next attempt's
+		// lifecycle events, so they never push out a line it has not read.
+		if !t.ring.WaitControlRoom(rn.canceled) {
+			return
+		}
 	}
 }
 

@@ -122,11 +122,40 @@ static void test_metrics(solti_runner_t r) {
     }
 }
 
+static void test_poll_bad_buf_len(solti_runner_t r) {
+    /* A buf_len no buffer can have is refused before anything is read: the
+       cursor stays, and the events are still there for the next poll. */
+    const char *argv[] = {test_helper("printer"), "out:kept", NULL};
+    solti_task_t t = test_cmd_task(r, "buf-badlen", argv, 10000, "", "");
+    CHECK_OK(solti_task_spawn(t));
+    test_wait(t, 10000);
+
+    uint64_t cursor = 0;
+    solti_event_t ev[8];
+    size_t count = 99;
+    char buf[256];
+    CHECK_ERR(solti_task_poll(t, &cursor, ev, 8, buf, SIZE_MAX, 1000, &count), SOLTI_EINVAL,
+              "buf_len");
+    CHECK_EQ_INT(cursor, 0);
+    CHECK_EQ_INT(count, 99);
+    CHECK_ERR(solti_task_poll(t, &cursor, ev, 8, buf, (size_t)PTRDIFF_MAX + 1, 0, &count),
+              SOLTI_EINVAL, "buf_len");
+    CHECK_EQ_INT(cursor, 0);
+
+    CHECK_OK(solti_task_poll(t, &cursor, ev, 8, buf, sizeof buf, 1000, &count));
+    CHECK(count >= 2);
+    CHECK_EQ_INT(ev[0].kind, SOLTI_EVENT_STARTED);
+    CHECK_EQ_INT(ev[1].kind, SOLTI_EVENT_LINE);
+    CHECK(ev[1].len == 4 && memcmp(ev[1].data, "kept", 4) == 0);
+    CHECK_OK(solti_task_free(t));
+}
+
 int main(void) {
     solti_runner_t r = test_runner("buffers", NULL);
     test_task_id(r);
     test_poll(r);
     test_poll_packs_many_lines(r);
+    test_poll_bad_buf_len(r);
     test_metrics(r);
     CHECK_OK(solti_runner_free(r));
     printf("test_buffers: ok\n");
