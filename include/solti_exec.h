@@ -9,7 +9,7 @@
  * from 1.  Everything a task does is an event (solti_event_t) in the task's
  * bounded output ring: lines of stdout and stderr, attempt started, attempt
  * finished, warnings.  The ring keeps at most output.capacity events and
- * output.maxBytes bytes, each event counting its bytes plus 72 (its record),
+ * output.maxBytes bytes, each event counting its bytes plus 80 (its record),
  * so empty lines are bounded too.  Readers hold their own cursor (a uint64_t starting at 0)
  * and read with solti_task_poll; any number of readers can read one task, and
  * one that falls behind the ring gets a single SOLTI_EVENT_LAGGED event and

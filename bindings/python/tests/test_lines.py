@@ -153,7 +153,7 @@ def test_reader_counts_what_it_missed(small_ring: se.Runner) -> None:
 def test_readers_are_independent(lib) -> None:
     # A ring big enough for everything: in "block" mode only the furthest
     # reader is waited for, so slower ones could lag. 20,000 events of
-    # 72 bytes of overhead plus their text need about 1.5 MiB.
+    # 80 bytes of overhead plus their text need about 1.5 MiB.
     output = se.Output(capacity=30000, max_bytes=4 << 20, when_full="block")
     with se.Runner("readers", output=output) as runner, runner.task(se.Command("seq", "1", "20000"), timeout=TASK_TIMEOUT) as task:
         results: list[list[str]] = [[], [], []]
