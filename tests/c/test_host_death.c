@@ -107,20 +107,25 @@ static int dir_exists(const char *path) {
 static void leg(const char *mode, const char *config, int want_cgroups) {
     pid_t pids[16];
     char dirs[8][1024];
-    int out[2];
+    int out[2], in[2];
     unlink(pids_path);
     CHECK(pipe(out) == 0);
+    CHECK(pipe(in) == 0); /* the "exit" host returns once this closes */
     pid_t host = fork();
     CHECK(host >= 0);
     if (host == 0) {
         dup2(out[1], 1);
+        dup2(in[0], 0);
         close(out[0]);
         close(out[1]);
+        close(in[0]);
+        close(in[1]);
         execl(test_helper("lifetime_host"), "lifetime_host", mode, config, script_path, pids_path,
               (char *)NULL);
         _exit(127);
     }
     close(out[1]);
+    close(in[0]);
     char word[16] = {0};
     CHECK_MSG(read(out[0], word, sizeof word - 1) > 0 && strncmp(word, "spawned", 7) == 0,
               "the host did not spawn its task");
@@ -134,6 +139,7 @@ static void leg(const char *mode, const char *config, int want_cgroups) {
     for (int i = 0; i < nd; i++) CHECK_MSG(dir_exists(dirs[i]), "%s exists", dirs[i]);
 
     if (strcmp(mode, "wait") == 0) CHECK(kill(host, SIGKILL) == 0);
+    close(in[1]); /* the tree was seen alive: the "exit" host may return now */
     int st;
     CHECK(waitpid(host, &st, 0) == host);
     int64_t died = test_now_ms();

@@ -4,7 +4,8 @@
  * and double-forked descendants that appends their pids and then "ready" to
  * FILE), prints "spawned", and then, by MODE:
  *   wait  blocks until killed (the test sends SIGKILL);
- *   exit  returns from main as soon as FILE says "ready", freeing nothing.
+ *   exit  once FILE says "ready", waits for its stdin to close (the test has
+ *         checked the tree by then), and returns from main, freeing nothing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +47,9 @@ int main(int argc, char **argv) {
     fflush(stdout);
     if (strcmp(argv[1], "exit") == 0) {
         while (!file_ready(argv[4])) usleep(5000);
+        char c;
+        while (read(0, &c, 1) > 0) {
+        }
         return 0; /* nothing freed: the runner, the task and the tree are left as they are */
     }
     for (;;) pause();
