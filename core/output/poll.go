@@ -28,9 +28,8 @@ func (r *Ring) Poll(cursor uint64, maxEvents int, maxBytes int, timeout time.Dur
 // has caught up with the head of an open ring clears the readiness fd.
 func (r *Ring) PollInto(dst []Event, cursor uint64, maxEvents int, maxBytes int, timeout time.Duration, cancel <-chan struct{}) ([]Event, uint64, error) {
 	maxEvents = max(maxEvents, 1)
-	var timer *time.Timer
-	var expired <-chan time.Time
-	stopped := false
+	var w dataWait
+	defer w.done()
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -43,29 +42,12 @@ func (r *Ring) PollInto(dst []Event, cursor uint64, maxEvents int, maxBytes int,
 		case r.closed:
 			r.advance(cursor)
 			return dst, cursor, ErrEOF
-		case timeout == 0 || stopped:
+		case timeout == 0 || w.stopped:
 			r.advance(cursor)
 			r.readiness.clear()
 			return dst, cursor, nil
 		}
-		if timeout > 0 && timer == nil {
-			timer = time.NewTimer(timeout)
-			defer timer.Stop()
-			expired = timer.C
-		}
-		if r.dataCh == nil {
-			r.dataCh = make(chan struct{})
-		}
-		ch := r.dataCh
-		r.mu.Unlock()
-		select {
-		case <-ch:
-		case <-expired:
-			stopped = true
-		case <-cancel:
-			stopped = true
-		}
-		r.mu.Lock()
+		r.waitData(&w, timeout, cancel)
 	}
 }
 
@@ -114,5 +96,41 @@ func (r *Ring) advance(cursor uint64) {
 	if cursor > r.furthest {
 		r.furthest = cursor
 		r.wakeProducers()
+	}
+}
+
+// dataWait is the waiting state of one blocking read: its timer, made on
+// the first wait, and whether the timeout passed or cancel closed.
+type dataWait struct {
+	timer   *time.Timer
+	expired <-chan time.Time
+	stopped bool // the next pass returns what it has
+}
+
+// waitData releases r.mu until data is appended, the timeout passes or
+// cancel closes. Called with r.mu held; returns with it held.
+func (r *Ring) waitData(w *dataWait, timeout time.Duration, cancel <-chan struct{}) {
+	if timeout > 0 && w.timer == nil {
+		w.timer = time.NewTimer(timeout)
+		w.expired = w.timer.C
+	}
+	if r.dataCh == nil {
+		r.dataCh = make(chan struct{})
+	}
+	ch := r.dataCh
+	r.mu.Unlock()
+	select {
+	case <-ch:
+	case <-w.expired:
+		w.stopped = true
+	case <-cancel:
+		w.stopped = true
+	}
+	r.mu.Lock()
+}
+
+func (w *dataWait) done() {
+	if w.timer != nil {
+		w.timer.Stop()
 	}
 }

@@ -37,9 +37,8 @@ type ByteRead struct {
 // Block mode; a chunk only partly copied is not yet read.
 func (r *Ring) ReadBytes(cur ByteCursor, streams Stream, dst []byte, timeout time.Duration, cancel <-chan struct{}) (ByteRead, ByteCursor, error) {
 	var res ByteRead
-	var timer *time.Timer
-	var expired <-chan time.Time
-	stopped := false
+	var w dataWait
+	defer w.done()
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -55,29 +54,12 @@ func (r *Ring) ReadBytes(cur ByteCursor, streams Stream, dst []byte, timeout tim
 		case r.closed:
 			r.advance(cur.Seq)
 			return res, cur, ErrEOF
-		case timeout == 0 || stopped:
+		case timeout == 0 || w.stopped:
 			r.advance(cur.Seq)
 			r.readiness.clear()
 			return res, cur, nil
 		}
-		if timeout > 0 && timer == nil {
-			timer = time.NewTimer(timeout)
-			defer timer.Stop()
-			expired = timer.C
-		}
-		if r.dataCh == nil {
-			r.dataCh = make(chan struct{})
-		}
-		ch := r.dataCh
-		r.mu.Unlock()
-		select {
-		case <-ch:
-		case <-expired:
-			stopped = true
-		case <-cancel:
-			stopped = true
-		}
-		r.mu.Lock()
+		r.waitData(&w, timeout, cancel)
 	}
 }
 
