@@ -30,8 +30,11 @@ smoke() { # NAME VENV
 
 wheel=$(ls "$dist"/solti_exec-*.whl | head -n 1)
 [ -f "$wheel" ] || fail "no wheel in $dist"
-"$python" -m zipfile -l "$wheel" | grep -q 'solti_exec/_lib/libsolti_exec.so.0' || fail "the wheel lacks the library"
-"$python" -m zipfile -l "$wheel" | grep -q 'solti_exec/_lib/solti-exec-shim' || fail "the wheel lacks the shim"
+# The listing is taken whole first: grep -q stops reading at its first match,
+# and the listing's writer would then die of a broken pipe.
+listing=$("$python" -m zipfile -l "$wheel")
+grep -q 'solti_exec/_lib/libsolti_exec.so.0' <<<"$listing" || fail "the wheel lacks the library"
+grep -q 'solti_exec/_lib/solti-exec-shim' <<<"$listing" || fail "the wheel lacks the shim"
 "$python" -m venv "$work/wheel-venv"
 env PATH=/usr/bin:/bin "$work/wheel-venv/bin/python" -m pip install -q --no-index --no-deps "$wheel"
 smoke wheel "$work/wheel-venv"
