@@ -8,11 +8,7 @@
 #define BENCH_NO_LIBRARY
 #include "bench.h"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
-
-extern char **environ;
 
 int main(int argc, char **argv) {
     long lines = bench_opt(argc, argv, "--lines", 5000000);
@@ -21,19 +17,11 @@ int main(int argc, char **argv) {
     snprintf(count, sizeof count, "%ld", lines);
 
     double t0 = bench_now();
-    int out[2];
-    if (pipe2(out, O_CLOEXEC) != 0) bench_die("pipe2: %s", strerror(errno));
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     char *const args[] = {"seq", "1", count, NULL};
     pid_t pid;
-    int rc = posix_spawnp(&pid, "seq", &fa, NULL, args, environ);
-    if (rc != 0) bench_die("posix_spawnp seq: %s", strerror(rc));
-    posix_spawn_file_actions_destroy(&fa);
-    close(out[1]);
+    int out = bench_spawn_stdout(args, &pid);
 
-    FILE *f = fdopen(out[0], "r");
+    FILE *f = fdopen(out, "r");
     char *line = NULL;
     size_t cap = 0;
     long got = 0;

@@ -8,11 +8,7 @@
 #define BENCH_NO_LIBRARY
 #include "bench.h"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
-
-extern char **environ;
 
 int main(int argc, char **argv) {
     long mib = bench_opt(argc, argv, "--mib", 1024);
@@ -22,27 +18,19 @@ int main(int argc, char **argv) {
 
     static char buf[1 << 20];
     double t0 = bench_now();
-    int out[2];
-    if (pipe2(out, O_CLOEXEC) != 0) bench_die("pipe2: %s", strerror(errno));
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     char *const args[] = {"head", "-c", count, "/dev/zero", NULL};
     pid_t pid;
-    int rc = posix_spawnp(&pid, "head", &fa, NULL, args, environ);
-    if (rc != 0) bench_die("posix_spawnp head: %s", strerror(rc));
-    posix_spawn_file_actions_destroy(&fa);
-    close(out[1]);
+    int out = bench_spawn_stdout(args, &pid);
 
     uint64_t got = 0;
     for (;;) {
-        ssize_t n = read(out[0], buf, sizeof buf);
+        ssize_t n = read(out, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) bench_die("read: %s", strerror(errno));
         if (n == 0) break;
         got += (uint64_t)n;
     }
-    close(out[0]);
+    close(out);
     int status;
     waitpid(pid, &status, 0);
     double secs = bench_now() - t0;

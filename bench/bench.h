@@ -57,6 +57,29 @@ static inline void bench_run_threads(long threads, void *(*worker)(void *)) {
     for (long i = 0; i < threads; i++) pthread_join(tids[i], NULL);
 }
 
+#ifdef BENCH_NO_LIBRARY
+#include <fcntl.h>
+#include <spawn.h>
+
+extern char **environ;
+
+/* Starts args (args[0] looked up in PATH) with posix_spawn, its stdout on a
+   pipe; sets *pid and returns the pipe's read end. The baselines' way of
+   starting a producer, the plain POSIX one the library is measured against. */
+static inline int bench_spawn_stdout(char *const args[], pid_t *pid) {
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0) bench_die("pipe2: %s", strerror(errno));
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    int rc = posix_spawnp(pid, args[0], &fa, NULL, args, environ);
+    if (rc != 0) bench_die("posix_spawnp %s: %s", args[0], strerror(rc));
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    return out[0];
+}
+#endif
+
 /* CPU time (user + system) of this process and its reaped children, in
    seconds: what a run costs the machine, less sensitive than wall time to
    what else runs on it. */
