@@ -270,6 +270,8 @@ func soltigo_task_read(h C.solti_task_t, cursor *C.solti_read_cursor_t, streams 
 		return fail(invalid("solti_task_read: cursor, buf and n_out must not be NULL"))
 	case bufLen == 0:
 		return fail(invalid("solti_task_read: buf_len must be at least 1"))
+	case !bufFits(buf, bufLen):
+		return fail(invalid("solti_task_read: buf_len %d is larger than any buffer can be (at most PTRDIFF_MAX, within the address space)", uint64(bufLen)))
 	case streams == 0 || streams&^C.uint32_t(output.Stdout|output.Stderr) != 0:
 		return fail(invalid("solti_task_read: streams %#x must be SOLTI_STDOUT, SOLTI_STDERR or both", uint32(streams)))
 	}
