@@ -65,6 +65,10 @@ type Framer struct {
 	// block is where short lines are copied, one after the other, so that a
 	// stream of short lines costs one allocation per block, not per line.
 	block []byte
+	// lend passes emit the framer's own bytes for a line that needs no
+	// change, valid only during the call, instead of a copy: for an emit
+	// that copies anyway (LineWriter).
+	lend bool
 }
 
 // NewFramer returns a framer that calls emit for each line, in order, from
@@ -204,6 +208,10 @@ func (f *Framer) emitLine(raw []byte, flags uint32, valid bool) {
 	// Fast path, nearly every line: short enough that its characters cannot
 	// exceed the cap, and valid UTF-8. utf8.Valid checks 8 ASCII bytes a step.
 	if len(raw) <= f.maxRunes && (valid || utf8.Valid(raw)) {
+		if f.lend {
+			f.emit(raw, flags)
+			return
+		}
 		f.emit(f.copyLine(raw), flags)
 		return
 	}

@@ -1,23 +1,19 @@
 package output
 
 import (
+	"bytes"
 	"os"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
-// lineBatch is the most line events a LineWriter gathers before appending
-// them to the ring in one go; it also flushes at the end of every Write.
-const lineBatch = 1024
-
-// batches recycles the batch buffers (72 KiB each): a writer holds one only
-// while it frames a read, not while its pipe is quiet.
-var batches = sync.Pool{New: func() any { b := make([]Event, 0, lineBatch); return &b }}
-
-// LineWriter turns one stream of one attempt into line events in a ring: it
-// frames the bytes written to it, numbers the lines from 0 and appends them
-// in batches, so that a read holding thousands of short lines costs one lock
-// and one reader wake-up per batch rather than per line. It is not safe for
+// LineWriter turns one stream of one attempt into lines in a ring: it
+// frames the bytes written to it, numbers the lines from 0 and hands the
+// lines each read completes to the ring as one run (Ring.AppendRun): their
+// text, one after the other with their newlines, and an index of where each
+// ends. A read holding thousands of short lines costs one lock, one reader
+// wake-up and two allocations, not work per line. It is not safe for
 // concurrent use: each pipe reader owns one.
 type LineWriter struct {
 	ring    *Ring
@@ -29,16 +25,19 @@ type LineWriter struct {
 
 	seq   uint64
 	ts    int64
-	batch *[]Event // from batches while a Write or Close runs, else nil
+	text  []byte   // the run being built: lines, each followed by '\n'
+	ends  []uint32 // offset past each line's '\n', truncBit for a cut line
+	trunc bool     // a line of the run was cut
 }
 
 // NewLineWriter returns a writer of stream's lines for attempt into r. In a
 // Block ring, appends wait for room; stop ends such a wait (the lines are
-// then discarded, see Ring.Append), and waiting, if not nil, counts the
+// then discarded, see Ring.AppendRun), and waiting, if not nil, counts the
 // writers waiting at any time.
 func NewLineWriter(r *Ring, cfg FrameConfig, attempt uint32, stream Stream, stop <-chan struct{}, waiting *atomic.Int32) *LineWriter {
 	w := &LineWriter{ring: r, attempt: attempt, stream: stream, stop: stop, waiting: waiting}
 	w.framer = NewFramer(cfg, w.emit)
+	w.framer.lend = true // emit copies the line into the run
 	return w
 }
 
@@ -46,12 +45,49 @@ func NewLineWriter(r *Ring, cfg FrameConfig, attempt uint32, stream Stream, stop
 // completes). The lines it completes are in the ring when it returns.
 func (w *LineWriter) Write(p []byte, tsMs int64) {
 	w.ts = tsMs
-	w.batch = batches.Get().(*[]Event)
-	w.framer.Write(p)
+	if lines := bytes.Count(p, newline); lines > 0 {
+		// Room for every line the read completes, and for the end of a line
+		// an earlier read began.
+		w.text = make([]byte, 0, len(p)+len(w.framer.partial)+64)
+		w.ends = make([]uint32, 0, lines)
+	}
+	n := w.verbatim(p)
+	w.framer.Write(p[n:])
 	w.flush()
-	batches.Put(w.batch)
-	w.batch = nil
 }
+
+// verbatim is the fast path of Write: when no line is pending, the complete
+// lines at the start of p that need no change (valid UTF-8, no CR before the
+// newline, short enough for both caps) are already in the run's form, so
+// they are copied in one piece and only indexed. It returns how many bytes
+// of p it took; the framer frames the rest, from a line start, so the lines
+// are the same as if it had framed them all.
+func (w *LineWriter) verbatim(p []byte) int {
+	f := w.framer
+	if f.skipping || len(f.partial) > 0 {
+		return 0
+	}
+	last := bytes.LastIndexByte(p, '\n')
+	if last < 0 || !utf8.Valid(p[:last+1]) {
+		return 0
+	}
+	limit := min(f.maxRunes, f.maxBytes) // bytes a line may have and need no cut
+	base := len(w.text)
+	t := append(w.text, p[:last+1]...)
+	pos := base
+	for pos < len(t) {
+		i := bytes.IndexByte(t[pos:], '\n') // found: t ends with one
+		if i > limit || (i > 0 && t[pos+i-1] == '\r') {
+			break
+		}
+		pos += i + 1
+		w.ends = append(w.ends, uint32(pos))
+	}
+	w.text = t[:pos]
+	return pos - base
+}
+
+var newline = []byte{'\n'}
 
 // readBufs are the buffers pipe reads go into (a pipe holds 64 KiB). A
 // reader borrows one only from the moment its pipe is readable to the end of
@@ -71,35 +107,33 @@ func (w *LineWriter) ReadPipe(f *os.File) error {
 // Close ends the stream at tsMs: a last line without a newline is emitted.
 func (w *LineWriter) Close(tsMs int64) {
 	w.ts = tsMs
-	w.batch = batches.Get().(*[]Event)
 	w.framer.Flush()
 	w.flush()
-	batches.Put(w.batch)
-	w.batch = nil
 }
 
+// emit adds one framed line (the framer's bytes, valid only during the
+// call) to the run.
 func (w *LineWriter) emit(line []byte, flags uint32) {
-	b := append(*w.batch, Event{
-		Kind: KindLine, Attempt: w.attempt, Stream: w.stream,
-		Flags: flags, Seq: w.seq, TsMs: w.ts, Data: line,
-	})
-	*w.batch = b
-	w.seq++
-	if len(b) == lineBatch {
-		w.flush()
+	w.text = append(append(w.text, line...), '\n')
+	end := uint32(len(w.text))
+	if flags&FlagTruncated != 0 {
+		end |= truncBit
+		w.trunc = true
 	}
+	w.ends = append(w.ends, end)
 }
 
+// flush hands the run to the ring, which keeps its buffers.
 func (w *LineWriter) flush() {
-	b := *w.batch
-	if len(b) == 0 {
+	if len(w.ends) == 0 {
 		return
 	}
+	run := Run{Attempt: w.attempt, Stream: w.stream, Seq: w.seq, TsMs: w.ts, Text: w.text, Ends: w.ends, Truncated: w.trunc}
+	w.seq += uint64(len(w.ends))
+	w.text, w.ends, w.trunc = nil, nil, false
 	if w.waiting != nil && w.ring.whenFull == Block {
 		w.waiting.Add(1)
 		defer w.waiting.Add(-1)
 	}
-	w.ring.AppendBatch(b, w.stop)
-	clear(b) // the ring has its own copies; drop the line references
-	*w.batch = b[:0]
+	w.ring.AppendRun(&run, w.stop)
 }

@@ -56,15 +56,15 @@ func TestLineWriter(t *testing.T) {
 		r := NewRing(RingConfig{Capacity: 10000})
 		w := NewLineWriter(r, FrameConfig{}, 3, Stderr, nil, nil)
 		var text strings.Builder
-		for i := range 2*lineBatch + 5 { // more than one batch in one read
+		for i := range 2*1024 + 5 { // more than one batch in one read
 			text.WriteString("line " + strconv.Itoa(i) + "\n")
 		}
 		w.Write([]byte(text.String()), 100)
 		w.Write([]byte("tail without newline"), 200)
 		w.Close(300)
 		got, _ := pollAll(t, r, 0)
-		require.Len(t, got, 2*lineBatch+6)
-		for i, ev := range got[:2*lineBatch+5] {
+		require.Len(t, got, 2*1024+6)
+		for i, ev := range got[:2*1024+5] {
 			assert.Equal(t, KindLine, ev.Kind)
 			assert.Equal(t, uint32(3), ev.Attempt)
 			assert.Equal(t, Stderr, ev.Stream)
@@ -75,7 +75,7 @@ func TestLineWriter(t *testing.T) {
 		last := got[len(got)-1]
 		assert.Equal(t, "tail without newline", string(last.Data))
 		assert.Equal(t, int64(300), last.TsMs, "the last line ends at Close")
-		assert.Equal(t, uint64(2*lineBatch+5), last.Seq)
+		assert.Equal(t, uint64(2*1024+5), last.Seq)
 	})
 	t.Run("lines stay intact while later ones are written", func(t *testing.T) {
 		r := NewRing(RingConfig{Capacity: 10000})

@@ -64,25 +64,29 @@ func (r *Ring) read(dst []Event, cursor uint64, maxEvents, maxBytes int) ([]Even
 	start := len(dst)
 	if cursor < oldest {
 		lag := Event{Kind: KindLagged, Value: int64(oldest - cursor), TsMs: time.Now().UnixMilli()}
-		if r.n > 0 {
-			lag.Attempt = r.at(0).Attempt
+		if r.nslots > 0 {
+			lag.Attempt = r.slotAt(0).attempt
 		}
 		dst = append(dst, lag)
 		cursor = oldest
 	}
 	budget := max(maxBytes, 0)
-	for cursor < r.head && len(dst)-start < maxEvents {
-		ev := r.at(int(cursor - oldest))
-		if len(ev.Data) > budget {
-			if len(dst) == start {
-				return dst, cursor, &TooSmallError{Needed: len(ev.Data)}
+	for i := r.find(cursor); i < r.nslots && len(dst)-start < maxEvents; i++ {
+		s := r.slotAt(i)
+		for j := int(cursor - s.start); j < s.count() && len(dst)-start < maxEvents; j++ {
+			ev := s.event(j)
+			if len(ev.Data) > budget {
+				if len(dst) == start {
+					return dst, cursor, &TooSmallError{Needed: len(ev.Data)}
+				}
+				goto done
 			}
-			break
+			budget -= len(ev.Data)
+			dst = append(dst, ev)
+			cursor++
 		}
-		budget -= len(ev.Data)
-		dst = append(dst, *ev)
-		cursor++
 	}
+done:
 	r.advance(cursor)
 	if cursor == r.head && !r.closed {
 		r.readiness.clear()

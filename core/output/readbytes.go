@@ -71,39 +71,46 @@ func (r *Ring) copyBytes(res *ByteRead, cur ByteCursor, streams Stream, dst []by
 	oldest := r.oldest()
 	if cur.Seq < oldest {
 		res.LostEvents += oldest - cur.Seq
-		off := r.at(0).Off
+		off := r.slotAt(0).off
 		if off > cur.Pos {
 			res.LostBytes += off - cur.Pos
 		}
 		cur = ByteCursor{Seq: oldest, Pos: off}
 	}
-	for cur.Seq < r.head {
-		ev := r.at(int(cur.Seq - oldest))
-		end := ev.Off
-		if ev.isOutput() {
-			end += uint64(len(ev.Data))
-		}
-		if cur.Pos < ev.Off {
-			cur.Pos = ev.Off
-		}
-		if ev.Kind != KindChunk || ev.Stream&streams == 0 {
-			cur = ByteCursor{Seq: cur.Seq + 1, Pos: end}
+	if cur.Seq == r.head {
+		return r.caughtUp(cur)
+	}
+	for i := r.find(cur.Seq); cur.Seq < r.head; i++ {
+		s := r.slotAt(i)
+		end := s.off + s.outLen()
+		if s.kind != KindChunk || s.stream&streams == 0 {
+			cur = ByteCursor{Seq: s.start + uint64(s.count()), Pos: end}
 			continue
 		}
-		if res.N > 0 && (ev.Stream != res.Stream || ev.Attempt != res.Attempt) {
+		if cur.Pos < s.off {
+			cur.Pos = s.off
+		}
+		if res.N > 0 && (s.stream != res.Stream || s.attempt != res.Attempt) {
 			break
 		}
 		if res.N == len(dst) {
 			break
 		}
-		n := copy(dst[res.N:], ev.Data[cur.Pos-ev.Off:])
+		n := copy(dst[res.N:], s.data[cur.Pos-s.off:])
 		res.N += n
-		res.Stream, res.Attempt = ev.Stream, ev.Attempt
+		res.Stream, res.Attempt = s.stream, s.attempt
 		cur.Pos += uint64(n)
-		if cur.Pos == end {
-			cur.Seq++
+		if cur.Pos < end {
+			break // dst is full inside this chunk
 		}
+		cur.Seq++
 	}
+	return r.caughtUp(cur)
+}
+
+// caughtUp clears the readiness flag if cur has reached the head of an open
+// ring, and returns cur.
+func (r *Ring) caughtUp(cur ByteCursor) ByteCursor {
 	if cur.Seq == r.head && !r.closed {
 		r.readiness.clear()
 	}

@@ -28,20 +28,19 @@ const (
 	// firstSlots is the slot count allocated by the first append.
 	firstSlots = 8
 
-	// EventOverhead is what MaxBytes counts for each kept event on top of
-	// its Data: at least the event's own struct (80 bytes on 64-bit Linux),
-	// so a flood of empty lines is bounded by MaxBytes too, not only by
-	// Capacity. A fixed number, as the docs give it.
-	EventOverhead = 80
+	// EventOverhead is what MaxBytes counts for each kept slot on top of its
+	// bytes: at least the slot's own struct (120 bytes on 64-bit Linux), so
+	// a flood of empty lines or one-byte chunks is bounded by MaxBytes too,
+	// not only by Capacity. A slot is one event, or the lines of one pipe
+	// read (each line then counts LineOverhead more). A fixed number, as the
+	// docs give it.
+	EventOverhead = 128
 )
-
-// cost is what an event counts against MaxBytes.
-func cost(ev *Event) int { return len(ev.Data) + EventOverhead }
 
 // RingConfig bounds a ring. Zero or negative limits take the defaults.
 type RingConfig struct {
 	Capacity int // events kept at most (default 1024)
-	MaxBytes int // sum of len(Data) + EventOverhead kept at most (default 4 MiB)
+	MaxBytes int // bytes kept at most, as slot.cost counts them (default 4 MiB)
 	WhenFull WhenFull
 }
 
@@ -51,7 +50,7 @@ type RingStats struct {
 	Evicted   uint64 // events dropped before the furthest reader read them
 	Discarded uint64 // events refused: ring closed, or Block-mode wait stopped
 	Len       uint64 // events kept now
-	Bytes     uint64 // sum of len(Data) + EventOverhead kept now
+	Bytes     uint64 // bytes kept now, as MaxBytes counts them
 	Head      uint64 // global sequence number the next event will get
 }
 
@@ -59,6 +58,8 @@ type RingStats struct {
 // number (its index since the ring was created); readers hold cursors into
 // that sequence, so any number of them read independently and a reader that
 // falls behind the oldest kept event learns exactly how many it missed.
+// Lines are stored a pipe read at a time (see slot.go); they are still
+// events one by one for the bounds, the cursors and the lag counts.
 //
 // All methods are safe for concurrent use. Producers and readers share one
 // mutex; critical sections are short and never include a system call except
@@ -72,15 +73,17 @@ type Ring struct {
 	maxSlots int // capacity, plus ControlSlack in Block mode
 
 	// slots is a circular buffer grown by doubling up to maxSlots, so a ring
-	// that never sees output costs a few words, not Capacity events.
-	slots []Event
-	first int // index in slots of the oldest kept event
-	n     int // kept events
-	bytes int // sum of cost of kept events
+	// that never sees output costs a few words, not Capacity slots.
+	slots  []slot
+	first  int // index in slots of the oldest kept slot
+	nslots int // kept slots
+	n      int // kept events
+	bytes  int // sum of cost of kept slots
 
 	head     uint64 // sequence number of the next event
-	outBytes uint64 // line and chunk bytes ever appended (the next Event.Off)
-	furthest uint64 // largest cursor any Poll has returned (Block mode's reader)
+	lines    uint64 // line events ever appended (the next slot's line)
+	outBytes uint64 // output bytes ever appended (the next slot's off)
+	furthest uint64 // largest cursor any read has returned (Block mode's reader)
 
 	closed   bool
 	released bool
@@ -88,7 +91,7 @@ type Ring struct {
 	// Wait channels are created by the first waiter and closed (then
 	// cleared) by whoever changes what it waits for. When nobody waits they
 	// are nil and cost the append path a single comparison.
-	dataCh  chan struct{} // Poll waiters: an event was appended or the ring closed
+	dataCh  chan struct{} // readers: an event was appended or the ring closed
 	spaceCh chan struct{} // Block producers: the furthest reader advanced or the ring closed
 
 	readiness
@@ -118,11 +121,11 @@ func NewRing(cfg RingConfig) *Ring {
 	return r
 }
 
-// Append adds a line event. In DropOldest mode it never waits: it evicts the
-// oldest events until the ring holds at most Capacity events and MaxBytes
-// bytes (an event bigger than MaxBytes on its own is kept alone; the framer
-// has already capped it). In Block mode it waits while making room would
-// evict an event the furthest reader has not read.
+// Append adds a line or chunk event. In DropOldest mode it never waits: it
+// evicts the oldest events until the ring holds at most Capacity events and
+// MaxBytes bytes (an event bigger than MaxBytes on its own is kept alone;
+// the framer has already capped it). In Block mode it waits while making
+// room would evict an event the furthest reader has not read.
 //
 // It returns false, and counts the event in Stats().Discarded, if the ring
 // is closed or if stop is closed while waiting.
@@ -133,9 +136,8 @@ func (r *Ring) Append(ev Event, stop <-chan struct{}) bool {
 }
 
 // AppendBatch appends evs in order, exactly as Append would one by one, but
-// under one acquisition of the lock while there is room: a pipe reader that
-// framed a read of many short lines pays one lock and one reader wake-up for
-// all of them. It returns how many were appended.
+// under one acquisition of the lock while there is room. It returns how
+// many were appended.
 func (r *Ring) AppendBatch(evs []Event, stop <-chan struct{}) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -151,16 +153,17 @@ func (r *Ring) AppendBatch(evs []Event, stop <-chan struct{}) int {
 // appendLocked is Append with r.mu held (waitSpace releases it while
 // waiting).
 func (r *Ring) appendLocked(ev *Event, stop <-chan struct{}) bool {
-	size := cost(ev)
+	s := singleSlot(ev)
+	size := s.cost()
 	for {
 		if r.closed {
 			r.discarded++
 			return false
 		}
-		k := r.evictionsFor(size, r.capacity, r.maxBytes)
+		k := r.evictionsFor(1, size, r.capacity, r.maxBytes)
 		if r.whenFull == DropOldest || k <= r.readKept() {
 			r.evict(k)
-			r.push(*ev)
+			r.push(s)
 			return true
 		}
 		if !r.waitSpace(stop) {
@@ -168,6 +171,109 @@ func (r *Ring) appendLocked(ev *Event, stop <-chan struct{}) bool {
 			return false
 		}
 	}
+}
+
+// AppendRun adds the lines of one pipe read, in order, as Append would one
+// by one: in DropOldest mode at once, evicting the oldest events (the run's
+// own first lines too, if it alone is over the bounds); in Block mode as many
+// as fit without evicting an unread event, waiting for the furthest reader
+// for the rest. The ring keeps run.Text and run.Ends: the caller must not
+// change them afterwards. It returns how many lines were appended; the rest
+// (ring closed, or stop closed while waiting) count in Stats().Discarded.
+func (r *Ring) AppendRun(run *Run, stop <-chan struct{}) int {
+	total := len(run.Ends)
+	if total == 0 {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := slot{
+		data: run.Text, ends: run.Ends, seq: run.Seq, ts: run.TsMs,
+		kind: KindLine, stream: run.Stream, attempt: run.Attempt,
+	}
+	if run.Truncated {
+		s.flags = FlagTruncated
+	}
+	done := 0
+	for done < total {
+		if r.closed {
+			r.discarded += uint64(total - done)
+			return done
+		}
+		m := len(s.ends)
+		if r.whenFull == Block {
+			m = r.roomFor(&s)
+			if m == 0 {
+				if !r.waitSpace(stop) {
+					r.discarded += uint64(total - done)
+					return done
+				}
+				continue
+			}
+		}
+		part := s
+		if m < len(s.ends) {
+			part.ends = s.ends[:m:m]
+			s.dropFront(m)
+		}
+		r.push(part)
+		done += m
+		r.fit()
+	}
+	return done
+}
+
+// roomFor returns how many of the run's first lines a Block ring can take
+// now, evicting only events the furthest reader has read: 0 means wait. A
+// ring holding nothing unread takes at least one line, as it takes a lone
+// event bigger than MaxBytes.
+func (r *Ring) roomFor(s *slot) int {
+	read := r.readKept()
+	unread := r.n - read
+	if unread == 0 {
+		// Everything kept may go; the run alone must fit the bounds.
+		m := min(len(s.ends), r.capacity)
+		for m > 1 && EventOverhead+s.prefixCost(m) > r.maxBytes {
+			m = r.fitLines(s, r.maxBytes-EventOverhead, m)
+		}
+		return max(m, 1)
+	}
+	m := min(len(s.ends), r.capacity-unread)
+	if m <= 0 {
+		return 0
+	}
+	budget := r.maxBytes - (r.bytes - r.costOfOldest(read)) - EventOverhead
+	if budget <= 0 {
+		return 0
+	}
+	return r.fitLines(s, budget, m)
+}
+
+// fitLines returns the largest j <= m whose first j lines of s cost at most
+// budget (prefixCost grows with j, so a binary search finds it).
+func (r *Ring) fitLines(s *slot, budget, m int) int {
+	lo, hi := 0, m
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if s.prefixCost(mid) <= budget {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+// fit evicts the oldest events until the ring is within its bounds, keeping
+// at least the newest event; in Block mode it evicts only read events (the
+// appends have made sure that suffices).
+func (r *Ring) fit() {
+	k := r.evictionsFor(0, 0, r.capacity, r.maxBytes)
+	k = min(k, r.n-1)
+	if r.whenFull == Block {
+		k = min(k, r.readKept())
+	}
+	r.evict(k)
 }
 
 // AppendControl adds a lifecycle event (started, finished, warning). It never
@@ -184,12 +290,13 @@ func (r *Ring) AppendControl(ev Event) {
 		r.discarded++
 		return
 	}
-	k := r.evictionsFor(cost(&ev), r.capacity, r.maxBytes)
+	sl := singleSlot(&ev)
+	k := r.evictionsFor(1, sl.cost(), r.capacity, r.maxBytes)
 	if r.whenFull == Block {
 		k = min(k, r.readKept())
 	}
 	r.evict(k)
-	r.push(ev)
+	r.push(sl)
 }
 
 // controlReserve is the part of ControlSlack WaitControlRoom keeps free for
@@ -286,20 +393,63 @@ func (r *Ring) readKept() int {
 	return 0
 }
 
-// evictionsFor returns how many of the oldest events must go for an event
-// costing size bytes to fit within maxCount events and maxBytes bytes. Evicting all
-// of them always suffices: a lone event is kept whatever its size.
-func (r *Ring) evictionsFor(size, maxCount, maxBytes int) int {
-	k, freed := 0, 0
-	for k < r.n && (r.n-k+1 > maxCount || r.bytes-freed+size > maxBytes) {
-		freed += cost(r.at(k))
-		k++
+// evictionsFor returns how many of the oldest events must go for add more
+// events costing size bytes to fit within maxCount events and maxBytes
+// bytes. Evicting all of them always suffices: a lone event is kept
+// whatever its size.
+func (r *Ring) evictionsFor(add, size, maxCount, maxBytes int) int {
+	k := max(r.n+add-maxCount, 0)
+	over := r.bytes + size - maxBytes
+	if k >= r.n {
+		return r.n
 	}
-	return k
+	if over <= 0 {
+		return k
+	}
+	// Whole slots first, then lines of a run.
+	k2, freed := 0, 0
+	for i := 0; i < r.nslots; i++ {
+		s := r.slotAt(i)
+		c := s.cost()
+		if freed+c < over {
+			freed += c
+			k2 += s.count()
+			continue
+		}
+		if s.isRun() && s.count() > 1 {
+			// The fewest lines whose removal frees enough; removing them
+			// all also frees the run's own overhead.
+			need := over - freed
+			j := r.fitLines(s, need-1, s.count()) + 1
+			if j >= s.count() {
+				j = s.count()
+			}
+			k2 += j
+		} else {
+			k2 += s.count()
+		}
+		break
+	}
+	return min(max(k, k2), r.n)
 }
 
-// at returns the i-th oldest kept event, in place.
-func (r *Ring) at(i int) *Event {
+// costOfOldest is what the oldest k kept events count against MaxBytes.
+func (r *Ring) costOfOldest(k int) int {
+	total := 0
+	for i := 0; k > 0 && i < r.nslots; i++ {
+		s := r.slotAt(i)
+		if c := s.count(); c <= k {
+			total += s.cost()
+			k -= c
+			continue
+		}
+		return total + s.prefixCost(k)
+	}
+	return total
+}
+
+// slotAt returns the i-th oldest kept slot, in place.
+func (r *Ring) slotAt(i int) *slot {
 	j := r.first + i
 	if j >= len(r.slots) {
 		j -= len(r.slots)
@@ -307,53 +457,82 @@ func (r *Ring) at(i int) *Event {
 	return &r.slots[j]
 }
 
-// evict drops the k oldest events.
+// find returns the index (for slotAt) of the kept slot holding event seq,
+// oldest() <= seq < head.
+func (r *Ring) find(seq uint64) int {
+	lo, hi := 0, r.nslots-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if r.slotAt(mid).start <= seq {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+// evict drops the k oldest events: whole slots, then the first lines of a
+// run.
 func (r *Ring) evict(k int) {
-	for ; k > 0; k-- {
-		if r.oldest() >= r.furthest {
-			r.evicted++
+	for k > 0 {
+		s := &r.slots[r.first]
+		c := s.count()
+		j := min(c, k)
+		if end := s.start + uint64(j); end > r.furthest {
+			r.evicted += end - max(s.start, r.furthest)
 		}
-		ev := &r.slots[r.first]
-		r.bytes -= cost(ev)
-		*ev = Event{} // let the line's bytes be collected
-		r.first++
-		if r.first == len(r.slots) {
-			r.first = 0
+		if j < c {
+			before := s.cost()
+			s.dropFront(j)
+			r.bytes -= before - s.cost()
+		} else {
+			r.bytes -= s.cost()
+			*s = slot{} // let the bytes be collected
+			r.first++
+			if r.first == len(r.slots) {
+				r.first = 0
+			}
+			r.nslots--
 		}
-		r.n--
+		r.n -= j
+		k -= j
 	}
 }
 
-// push appends ev as the newest event; room has been made.
-func (r *Ring) push(ev Event) {
-	if r.n == len(r.slots) {
+// push appends s as the newest slot; room has been made.
+func (r *Ring) push(s slot) {
+	if r.nslots == len(r.slots) {
 		r.grow()
 	}
-	j := r.first + r.n
+	j := r.first + r.nslots
 	if j >= len(r.slots) {
 		j -= len(r.slots)
 	}
-	ev.Off = r.outBytes
-	if ev.isOutput() {
-		r.outBytes += uint64(len(ev.Data))
-	}
-	r.slots[j] = ev
-	r.n++
-	r.bytes += cost(&ev)
-	r.head++
-	r.appended++
+	c := s.count()
+	s.start = r.head
+	s.line = r.lines
+	s.off = r.outBytes
+	r.lines += uint64(s.lines())
+	r.outBytes += s.outLen()
+	r.slots[j] = s
+	r.nslots++
+	r.n += c
+	r.bytes += s.cost()
+	r.head += uint64(c)
+	r.appended += uint64(c)
 	r.wakeReaders()
 }
 
 // grow doubles the slot buffer (up to maxSlots, or by one past it for a
-// Block-mode control overflow) and unrolls it so the oldest event is at
+// Block-mode control overflow) and unrolls it so the oldest slot is at
 // index 0.
 func (r *Ring) grow() {
 	size := max(2*len(r.slots), firstSlots)
-	size = max(min(size, r.maxSlots), r.n+1) // past maxSlots: a control overflow
-	slots := make([]Event, size)
-	for i := range r.n {
-		slots[i] = *r.at(i)
+	size = max(min(size, r.maxSlots), r.nslots+1) // past maxSlots: a control overflow
+	slots := make([]slot, size)
+	for i := range r.nslots {
+		slots[i] = *r.slotAt(i)
 	}
 	r.slots = slots
 	r.first = 0
