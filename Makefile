@@ -77,7 +77,7 @@ bench: all
 # a short run.
 FUZZTIME ?= 30s
 FUZZ_TARGETS ?= core/model:FuzzParseTaskSpec core/model:FuzzParseRunnerConfig \
-                core/model:FuzzDecodeBody core/output:FuzzFramer \
+                core/model:FuzzDecodeBody core/output:FuzzFramer core/output:FuzzLineWriterRuns \
                 core/runner:FuzzSpawnValidNumbers
 fuzz:
 	@mkdir -p $(BUILD)/fuzz

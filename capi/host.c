@@ -201,6 +201,14 @@ int solti_task_read(solti_task_t task, solti_read_cursor_t *cursor, uint32_t str
     return soltigo_task_read(task, cursor, streams, buf, buf_len, timeout_ms, n_out, info_out);
 }
 
+int solti_task_read_lines(solti_task_t task, solti_lines_cursor_t *cursor, uint32_t streams,
+                          char *buf, size_t buf_len, int timeout_ms, size_t *n_out,
+                          solti_lines_info_t *info_out) {
+    FORK_GUARD();
+    return soltigo_task_read_lines(task, cursor, streams, buf, buf_len, timeout_ms, n_out,
+                                   info_out);
+}
+
 int solti_task_fd(solti_task_t task) {
     FORK_GUARD();
     return soltigo_task_fd(task);

@@ -472,6 +472,87 @@ int solti_task_read(solti_task_t task, solti_read_cursor_t *cursor, uint32_t str
                     size_t buf_len, int timeout_ms, size_t *n_out, solti_read_info_t *info_out);
 
 /*
+ * A reader's place in a lines-mode task's output for solti_task_read_lines:
+ * zero it to start at the beginning and treat it as opaque.
+ */
+typedef struct solti_lines_cursor {
+    uint64_t seq;
+    uint64_t line;
+    uint64_t pos;
+} solti_lines_cursor_t;
+
+/*
+ * The header of one record in a solti_task_read_lines buffer.  `len` bytes of
+ * text follow it: `count` lines, each ending in '\n' (the line itself holds
+ * no '\n'; it is the same text solti_task_poll gives, valid UTF-8).  The next
+ * record starts at the next multiple of 8 after the text, counted from the
+ * start of buf.  The lines of a record come from one pipe read of one stream
+ * and attempt, and are numbered seq, seq + 1, ... in that stream.
+ */
+typedef struct solti_line_run {
+    uint32_t stream;  /* SOLTI_STDOUT or SOLTI_STDERR */
+    uint32_t attempt; /* from 1 */
+    uint64_t seq;     /* the first line's seq (per stream per attempt, from 0) */
+    int64_t ts_ms;    /* when they were read, Unix time in milliseconds */
+    uint32_t count;   /* lines in the record, at least 1 */
+    uint32_t flags;   /* SOLTI_LINE_TRUNCATED: every line of the record was cut
+                         (cut and whole lines never share a record) */
+    uint64_t len;     /* bytes of text after this header */
+} solti_line_run_t;
+
+/* Where the record after `run` starts (see solti_line_run_t). */
+#define SOLTI_LINE_RUN_NEXT(run) \
+    ((const solti_line_run_t *)((const char *)(run) + sizeof(solti_line_run_t) + \
+                                (((run)->len + 7u) & ~(uint64_t)7u)))
+
+/* What one solti_task_read_lines call copied, and what this reader lost. */
+typedef struct solti_lines_info {
+    uint64_t lines;      /* lines copied */
+    uint64_t runs;       /* records copied */
+    uint64_t lost_lines; /* lines (of either stream) dropped by a dropOldest ring
+                            before this reader read them */
+    uint64_t lost_bytes; /* their bytes, each line counted with its newline */
+} solti_lines_info_t;
+
+/*
+ * Reads a lines-mode task's output in bulk: fills buf with records (a
+ * solti_line_run_t header, then its lines' text, see there) of the lines
+ * after *cursor whose stream is in `streams` (SOLTI_STDOUT, SOLTI_STDERR or
+ * both OR'ed), as many whole lines as fit, in order; advances *cursor past
+ * them and sets *n_out to the bytes of buf used.  Walk the records from buf
+ * with SOLTI_LINE_RUN_NEXT while the record is below buf + *n_out.  Each
+ * record's text is copied in one piece: this is the fast way to read lines
+ * (solti_task_poll gives the same lines one event each).  Other events
+ * (STARTED, FINISHED, WARNING, CHUNK) are passed over: read those with
+ * solti_task_poll, with its own cursor.  A reader that fell behind a
+ * dropOldest ring resumes at the oldest line kept and learns what it lost in
+ * info_out, in lines and in bytes (then *n_out may be 0 with SOLTI_OK).
+ * Blocks up to timeout_ms while there is nothing to read (0 = do not wait).
+ * Thread-safe; each reader owns its cursor.  buf must be aligned to 8 bytes
+ * (malloc's is).  cursor, buf, n_out and info_out are the caller's, written
+ * on SOLTI_OK (*n_out also on SOLTI_EOF); info_out may be NULL.  In block mode
+ * the child waits until the furthest reader has read its lines (the furthest
+ * of all readers of the task, solti_task_poll's included), so that reader
+ * loses nothing.  solti_task_free from another thread ends a blocked read
+ * (SOLTI_EOF once what is left is read); later calls get SOLTI_EBADF.
+ * Returns:
+ *   SOLTI_OK      *n_out bytes of records; 0 when the timeout passed first.
+ *   SOLTI_EOF     the task is done and this reader has all its lines;
+ *                 *n_out is 0.  Later calls return SOLTI_EOF again.
+ *   SOLTI_ERANGE  the next line's record does not fit in buf_len; the message
+ *                 gives the size needed; the cursor does not move.
+ *   SOLTI_EINVAL  cursor, buf or n_out is NULL, buf is not aligned to 8 bytes,
+ *                 buf_len exceeds PTRDIFF_MAX or wraps the address space,
+ *                 streams has no stream or an unknown bit, the cursor is not
+ *                 one this task gave, or timeout_ms < -1.
+ *   SOLTI_EBADF   not a live task.
+ *   SOLTI_EFORKED called in a forked child of the host.
+ */
+int solti_task_read_lines(solti_task_t task, solti_lines_cursor_t *cursor, uint32_t streams,
+                          char *buf, size_t buf_len, int timeout_ms, size_t *n_out,
+                          solti_lines_info_t *info_out);
+
+/*
  * Returns a file descriptor that polls readable (POLLIN) when the task has
  * events not yet read or has ended, for poll/epoll/select/asyncio hosts.
  * When it polls readable, drain with solti_task_poll(timeout_ms 0) until the

@@ -2,6 +2,8 @@ package output
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -51,8 +53,21 @@ func (w *LineWriter) Write(p []byte, tsMs int64) {
 		w.text = make([]byte, 0, len(p)+len(w.framer.partial)+64)
 		w.ends = make([]uint32, 0, lines)
 	}
+	f := w.framer
+	if f.skipping || len(f.partial) > 0 {
+		// An earlier read began a line: the framer ends it, then the rest
+		// starts at a line start.
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			f.Write(p)
+			w.flush()
+			return
+		}
+		f.Write(p[:i+1])
+		p = p[i+1:]
+	}
 	n := w.verbatim(p)
-	w.framer.Write(p[n:])
+	f.Write(p[n:])
 	w.flush()
 }
 
@@ -74,17 +89,46 @@ func (w *LineWriter) verbatim(p []byte) int {
 	limit := min(f.maxRunes, f.maxBytes) // bytes a line may have and need no cut
 	base := len(w.text)
 	t := append(w.text, p[:last+1]...)
-	pos := base
-	for pos < len(t) {
-		i := bytes.IndexByte(t[pos:], '\n') // found: t ends with one
-		if i > limit || (i > 0 && t[pos+i-1] == '\r') {
+	start := base // where the current line begins
+	ends := w.ends
+	// Eight bytes a step: short lines make a call per line (IndexByte) cost
+	// more than the search itself.
+	i := base
+	for ; i+8 <= len(t); i += 8 {
+		m := newlines(binary.LittleEndian.Uint64(t[i:]))
+		for m != 0 {
+			nl := i + bits.TrailingZeros64(m)>>3
+			if nl-start > limit || (nl > start && t[nl-1] == '\r') {
+				goto stop
+			}
+			start = nl + 1
+			ends = append(ends, uint32(start))
+			m &= m - 1
+		}
+	}
+	for ; i < len(t); i++ {
+		if t[i] != '\n' {
+			continue
+		}
+		if i-start > limit || (i > start && t[i-1] == '\r') {
 			break
 		}
-		pos += i + 1
-		w.ends = append(w.ends, uint32(pos))
+		start = i + 1
+		ends = append(ends, uint32(start))
 	}
-	w.text = t[:pos]
-	return pos - base
+stop:
+	w.ends = ends
+	w.text = t[:start]
+	return start - base
+}
+
+// newlines returns a word with the high bit set in each byte of x that is
+// '\n' and no other bit (exact: no false positive from a borrow).
+func newlines(x uint64) uint64 {
+	const lo7 = 0x7f7f7f7f7f7f7f7f
+	x ^= 0x0a0a0a0a0a0a0a0a // '\n' bytes become zero
+	y := (x & lo7) + lo7    // high bit set in each non-zero low-7-bit byte
+	return ^(y | x | lo7)   // high bit set where the byte is zero
 }
 
 var newline = []byte{'\n'}
