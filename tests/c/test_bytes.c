@@ -1,6 +1,6 @@
 /*
  * Output mode "bytes": solti_task_read gives exactly the bytes the child
- * wrote (a binary, 20 MB of random bytes, a tar stream), through buffers down
+ * wrote (a binary, 200 MB of random bytes, a tar stream), through buffers down
  * to 1 byte, with nothing lost in block mode; stdout and stderr apart;
  * solti_task_poll gives the same bytes as CHUNK events; concurrent readers
  * each account for every byte (read + lost); a free during a blocking read
@@ -294,7 +294,7 @@ static void test_bad_arguments(void) {
 
 int main(void) {
     CHECK(mkdtemp(dir) != NULL);
-    make_big_file(20 * 1000 * 1000);
+    make_big_file(200 * 1000 * 1000);
     runner = test_runner("bytes", NULL);
     test_binary();
     test_big_random();

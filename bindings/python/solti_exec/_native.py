@@ -157,6 +157,38 @@ class solti_read_info_t(ctypes.Structure):
     ]
 
 
+class solti_lines_cursor_t(ctypes.Structure):
+    """``struct solti_lines_cursor``: a bulk lines reader's place; zero to start."""
+
+    _fields_ = [("seq", ctypes.c_uint64), ("line", ctypes.c_uint64), ("pos", ctypes.c_uint64)]
+
+
+class solti_line_run_t(ctypes.Structure):
+    """``struct solti_line_run``: the header of one record of
+    ``solti_task_read_lines`` (40 bytes); its text follows."""
+
+    _fields_ = [
+        ("stream", ctypes.c_uint32),
+        ("attempt", ctypes.c_uint32),
+        ("seq", ctypes.c_uint64),
+        ("ts_ms", ctypes.c_int64),
+        ("count", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+        ("len", ctypes.c_uint64),
+    ]
+
+
+class solti_lines_info_t(ctypes.Structure):
+    """``struct solti_lines_info``: what one ``solti_task_read_lines`` copied."""
+
+    _fields_ = [
+        ("lines", ctypes.c_uint64),
+        ("runs", ctypes.c_uint64),
+        ("lost_lines", ctypes.c_uint64),
+        ("lost_bytes", ctypes.c_uint64),
+    ]
+
+
 class solti_exit_t(ctypes.Structure):
     """``struct solti_exit``: the report of one attempt, filled by ``solti_task_wait``."""
 
@@ -364,6 +396,21 @@ class Library:
                 ctypes.POINTER(solti_read_info_t),
             ],
             _code_checker(lib, (SOLTI_EOF,)),
+        )
+        proto(
+            "solti_task_read_lines",
+            c_int,
+            [
+                solti_task_t,
+                ctypes.POINTER(solti_lines_cursor_t),
+                ctypes.c_uint32,
+                ctypes.c_void_p,
+                size_t,
+                c_int,
+                p_size,
+                ctypes.POINTER(solti_lines_info_t),
+            ],
+            _code_checker(lib, (SOLTI_EOF, SOLTI_ERANGE)),
         )
         proto("solti_task_fd", c_int, [solti_task_t], check)
         proto("solti_task_attempts", c_int, [solti_task_t, p_u32], check)

@@ -12,7 +12,9 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Iterator
 
 from . import _native as n
+from . import _lines
 from ._bytes import ByteReader
+from ._lines import LineRunReader
 from ._reader import POLL_SLICE_MS, LagPolicy, OutputLagged, Reader, lag_handler
 from .errors import BadHandle, SoltiError, StateError
 from .events import Event, ExitReport, Line, Stream
@@ -227,8 +229,10 @@ class Task:
         order they were read, until the task is done and all are read.
 
         Each item is a :class:`Line` (stream, text, attempt, seq, truncated,
-        ts_ms).  Blocks while the task runs (Ctrl-C interrupts).  Events are
-        read in batches: one C call per batch, not per line.
+        ts_ms).  Blocks while the task runs (Ctrl-C interrupts).  Lines are
+        read in bulk (``solti_task_read_lines``): one C call fills a buffer
+        with many pipe reads' lines, each read's text decoded and split at
+        once.
 
         Args:
             stream: only this stream ("stdout" or "stderr"); None for both.
@@ -237,19 +241,21 @@ class Task:
                 warning), "raise" (raise it) or "ignore".
         """
         wanted = None if stream is None else Stream.parse(stream)
-        lagged = lag_handler(on_lag, self._id)
-        return chain.from_iterable(Reader(self).line_batches(wanted, False, lagged))
+        reader = LineRunReader(self, wanted, lag_handler(on_lag, self._id))
+        return chain.from_iterable(chain.from_iterable(map(_lines.lines, reader.batches())))
 
     def stdout_lines(self, *, on_lag: LagPolicy = "warn") -> Iterator[str]:
         """Like :meth:`lines` for stdout only, giving just each line's text:
         the fastest way to read a task's output."""
-        lagged = lag_handler(on_lag, self._id)
-        return chain.from_iterable(Reader(self).line_batches(Stream.STDOUT, True, lagged))
+        return self._texts(Stream.STDOUT, on_lag)
 
     def stderr_lines(self, *, on_lag: LagPolicy = "warn") -> Iterator[str]:
         """Like :meth:`stdout_lines`, for stderr."""
-        lagged = lag_handler(on_lag, self._id)
-        return chain.from_iterable(Reader(self).line_batches(Stream.STDERR, True, lagged))
+        return self._texts(Stream.STDERR, on_lag)
+
+    def _texts(self, stream: Stream, on_lag: LagPolicy) -> Iterator[str]:
+        reader = LineRunReader(self, stream, lag_handler(on_lag, self._id))
+        return chain.from_iterable(chain.from_iterable(map(_lines.texts, reader.batches())))
 
     def chunks(self, stream: Stream | str | None = None, *, buffer_bytes: int = 1 << 20) -> Iterator[tuple[Stream, bytes]]:
         """Iterates over a bytes-mode task's output (``Output(mode="bytes")``)
@@ -288,13 +294,50 @@ class Task:
                 yield event
 
     async def alines(self, stream: Stream | str | None = None, *, on_lag: LagPolicy = "warn") -> AsyncIterator[Line]:
-        """``async for`` over the output lines (see :meth:`lines`)."""
+        """``async for`` over the output lines (see :meth:`lines`), read in
+        bulk on the task's fd with the running event loop."""
         wanted = None if stream is None else Stream.parse(stream)
-        lagged = lag_handler(on_lag, self._id, stacklevel=6)
-        reader = Reader(self)
-        async for batch in self._abatches(reader, lambda count: reader.decode_lines(count, wanted, False, lagged)):
-            for line in batch:
-                yield line
+        reader = LineRunReader(self, wanted, lag_handler(on_lag, self._id, stacklevel=5))
+        async for data in self._adrain(reader.batch, lambda: reader.eof):
+            for record in _lines.lines(data):
+                for line in record:
+                    yield line
+
+    async def achunks(
+        self, stream: Stream | str | None = None, *, buffer_bytes: int = 1 << 20
+    ) -> AsyncIterator[tuple[Stream, bytes]]:
+        """``async for`` over a bytes-mode task's output (see :meth:`chunks`)
+        on the task's fd with the running event loop: no thread."""
+        reader = ByteReader(self, None if stream is None else Stream.parse(stream), buffer_bytes)
+        async for got in self._adrain(reader.chunk, lambda: reader.eof):
+            chunk_stream, data = got
+            if chunk_stream is not None:
+                yield chunk_stream, data
+
+    async def aread(self, stream: Stream | str = Stream.STDOUT) -> bytes:
+        """The asyncio version of :meth:`read`: all of a bytes-mode task's
+        output on `stream`, byte-exact, once the task is done."""
+        reader = ByteReader(self, Stream.parse(stream))
+        parts = []
+        async for got in self._adrain(reader.chunk, lambda: reader.eof):
+            parts.append(got[1])
+        if reader.lost_bytes or reader.lost_events:
+            raise OutputLagged(reader.lost_events, self._id)
+        return b"".join(parts)
+
+    async def _adrain(self, read: Callable[[int], Any], eof: Callable[[], bool]) -> AsyncIterator[Any]:
+        """Yields what timeout-0 reads give, waiting for the task's fd
+        between them, until `eof()` (read returns None at the end and an
+        empty result when nothing was there)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            got = read(0)
+            if got is None and eof():
+                return
+            if got and (not isinstance(got, tuple) or got[1]):
+                yield got
+                continue
+            await self._readable(loop)
 
     async def _abatches(self, reader: Reader, decode: Callable[[int], Iterable[Any]]) -> AsyncIterator[Iterable[Any]]:
         """Drains with timeout-0 polls after each readiness of the fd."""
