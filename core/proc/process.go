@@ -52,6 +52,7 @@ type Process struct {
 	pty         bool
 	writeMu     sync.Mutex // one writer at a time
 	stdinClosed atomic.Bool
+	released    atomic.Bool // Close was called
 
 	mu       sync.Mutex
 	closed   bool
@@ -215,6 +216,7 @@ func (p *Process) Close() {
 	p.mu.Unlock()
 	p.sock.Close()
 	// The stdin first: a writer blocked on a full pipe returns at once.
+	p.released.Store(true)
 	if p.Stdin != nil && !p.stdinClosed.Swap(true) {
 		p.Stdin.Close()
 		openFDs.Add(-1)

@@ -172,8 +172,8 @@ func (c *childIO) files(proc *Process) error {
 // all of it is written or deadline passes (a zero deadline: only what fits
 // now, without waiting). It returns how much was written, with
 // os.ErrDeadlineExceeded when the deadline cut it short, unix.EPIPE when the
-// child (and every process sharing its stdin) closed its end, ErrStdinClosed
-// after CloseStdin or Close, and ErrNoStdin without a pipe. Writers are
+// child (and every process sharing its stdin) closed its end or the Process
+// was closed, ErrStdinClosed after CloseStdin, and ErrNoStdin without a pipe. Writers are
 // serialized, so two concurrent writes never interleave. The write never
 // raises SIGPIPE in the host: it runs on a Go thread, where the runtime's
 // handler ignores SIGPIPE for a descriptor other than 1 and 2, and the
@@ -185,7 +185,7 @@ func (p *Process) Write(b []byte, deadline time.Time) (int, error) {
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()
 	if p.stdinClosed.Load() {
-		return 0, ErrStdinClosed
+		return 0, p.closedError()
 	}
 	c, err := p.Stdin.SyscallConn()
 	if err != nil {
@@ -234,7 +234,7 @@ func (p *Process) writeError(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, os.ErrClosed):
-		return ErrStdinClosed
+		return p.closedError()
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return os.ErrDeadlineExceeded
 	case errors.Is(err, unix.EPIPE):
@@ -243,6 +243,15 @@ func (p *Process) writeError(err error) error {
 		return unix.EPIPE // the terminal hung up: every slave is closed
 	}
 	return &os.SyscallError{Syscall: "write", Err: err}
+}
+
+// closedError is the error of a write to a closed stdin: unix.EPIPE once the
+// Process was closed (its attempt is over), ErrStdinClosed after CloseStdin.
+func (p *Process) closedError() error {
+	if p.released.Load() {
+		return unix.EPIPE
+	}
+	return ErrStdinClosed
 }
 
 // StdinFD is the library's descriptor of the child's stdin, for a poll for
