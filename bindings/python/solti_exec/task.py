@@ -316,10 +316,14 @@ class Task:
                 task was never spawned, or :meth:`close_stdin` was called.
         """
         buf = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        return self._write_from(buf, 0, timeout)
+
+    def _write_from(self, buf: bytes, start: int, timeout: float | None) -> int:
+        """write() of buf[start:], without copying it; returns the bytes written."""
         total = len(buf)
         base = ctypes.cast(ctypes.c_char_p(buf), ctypes.c_void_p).value or 0
         deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
-        done = 0
+        done = start
         written = ctypes.c_size_t()
         dll = self._lib.dll
         while True:
@@ -331,14 +335,14 @@ class Task:
             try:
                 rc = dll.solti_task_write(self._handle, base + done, total - done, slice_ms, ctypes.byref(written))
             except SoltiError as e:
-                e.written = done + written.value  # type: ignore[attr-defined]
+                e.written = done - start + written.value  # type: ignore[attr-defined]
                 raise
             done += written.value
             if rc == n.SOLTI_OK:
-                return done
+                return done - start
             if deadline is not None and time.monotonic() >= deadline:
                 err = self._lib.error(rc, "solti_task_write")
-                err.written = done  # type: ignore[attr-defined]
+                err.written = done - start  # type: ignore[attr-defined]
                 raise err
 
     def close_stdin(self) -> None:
@@ -359,12 +363,11 @@ class Task:
         to poll writable (``add_writer``), until all is written.  Returns
         the number of bytes written; raises as :meth:`write`."""
         buf = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-        view = memoryview(buf)
         loop = asyncio.get_running_loop()
         done = 0
         while done < len(buf):
             try:
-                done += self.write(view[done:], timeout=0)
+                done += self._write_from(buf, done, 0)
                 return done
             except Timeout as e:
                 done += e.written  # type: ignore[attr-defined]
