@@ -526,8 +526,10 @@ int solti_task_free(solti_task_t task);
  * These calls go to the attempt running now.  What was written to an attempt
  * is not replayed to a restarted one; a spec's "input" is written by the
  * library to every attempt, then its stdin is closed.  Writing never raises
- * SIGPIPE in the host, whatever its SIGPIPE disposition: a write nobody
- * reads fails with SOLTI_EPIPE.  With "stderr": "stdout" both streams share
+ * SIGPIPE in the host, whatever its SIGPIPE disposition (even SIG_DFL set
+ * after loading the library): the writing thread blocks SIGPIPE for the
+ * write and takes back the one a write nobody reads raises; that write
+ * fails with SOLTI_EPIPE.  With "stderr": "stdout" both streams share
  * one pipe and keep the child's own order; two pipes keep no order between
  * them.
  */

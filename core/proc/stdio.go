@@ -3,8 +3,10 @@ package proc
 import (
 	"errors"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -175,15 +177,17 @@ func (c *childIO) files(proc *Process) error {
 // child (and every process sharing its stdin) closed its end or the Process
 // was closed, ErrStdinClosed after CloseStdin, and ErrNoStdin without a pipe. Writers are
 // serialized, so two concurrent writes never interleave. The write never
-// raises SIGPIPE in the host: it runs on a Go thread, where the runtime's
-// handler ignores SIGPIPE for a descriptor other than 1 and 2, and the
-// descriptor is above 2.
+// raises SIGPIPE in the host, whatever handler the host set: see
+// blockSIGPIPE.
 func (p *Process) Write(b []byte, deadline time.Time) (int, error) {
 	if p.Stdin == nil {
 		return 0, ErrNoStdin
 	}
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer blockSIGPIPE()()
 	if p.stdinClosed.Load() {
 		return 0, p.closedError()
 	}
@@ -243,6 +247,38 @@ func (p *Process) writeError(err error) error {
 		return unix.EPIPE // the terminal hung up: every slave is closed
 	}
 	return &os.SyscallError{Syscall: "write", Err: err}
+}
+
+// blockSIGPIPE blocks SIGPIPE on the calling thread (locked to its
+// goroutine) and returns the function that takes back a SIGPIPE the write
+// raised while it was blocked, then restores the mask. A write to a pipe
+// whose readers are gone raises SIGPIPE on the writing thread: the Go
+// runtime's handler would ignore it, but a host may have replaced that
+// handler since the library loaded (SIG_DFL kills the process), so the
+// signal must never be delivered. A SIGPIPE already blocked on the thread
+// before is left alone: it is not ours to take.
+func blockSIGPIPE() func() {
+	var set, old unix.Sigset_t
+	set.Val[0] = 1 << (uint(unix.SIGPIPE) - 1)
+	if unix.PthreadSigmask(unix.SIG_BLOCK, &set, &old) != nil {
+		return func() {}
+	}
+	if old.Val[0]&set.Val[0] != 0 {
+		return func() {} // it was blocked already
+	}
+	return func() {
+		var zero unix.Timespec
+		for {
+			// rt_sigtimedwait with a zero timeout takes a pending SIGPIPE,
+			// or fails with EAGAIN when none is.
+			_, _, errno := unix.Syscall6(unix.SYS_RT_SIGTIMEDWAIT, uintptr(unsafe.Pointer(&set)), 0,
+				uintptr(unsafe.Pointer(&zero)), 8, 0, 0)
+			if errno != unix.EINTR {
+				break
+			}
+		}
+		unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
+	}
 }
 
 // closedError is the error of a write to a closed stdin: unix.EPIPE once the

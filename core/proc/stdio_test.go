@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,8 +58,20 @@ func TestStdinPipeDeadlineAndEPIPE(t *testing.T) {
 	_, err = pr.Write(big, time.Now().Add(50*time.Millisecond))
 	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
 	assert.Less(t, time.Since(start), 2*time.Second)
+	// The write's SIGPIPE is taken back on its thread: a handler of the
+	// process (here the test's) never sees it.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGPIPE)
+	defer signal.Stop(sigs)
 	_, err = pr.Write(big, time.Now().Add(5*time.Second))
 	assert.ErrorIs(t, err, unix.EPIPE, "the child closed its end")
+	_, err = pr.Write(big[:1], time.Time{})
+	assert.ErrorIs(t, err, unix.EPIPE)
+	select {
+	case s := <-sigs:
+		t.Errorf("the host got %v", s)
+	case <-time.After(100 * time.Millisecond):
+	}
 	require.NoError(t, pr.Signal(unix.SIGKILL))
 	pr.Reap()
 }

@@ -259,6 +259,32 @@ static void test_input_and_states(void) {
     CHECK_STR_CONTAINS(solti_strerror(SOLTI_EPIPE), "broken pipe");
 }
 
+/* A host may set SIGPIPE back to SIG_DFL after loading the library, which
+ * replaces the Go runtime's handler: a write nobody reads must still give
+ * SOLTI_EPIPE and leave the host alive (the library blocks SIGPIPE on the
+ * writing thread and takes back the one its write raised). */
+static void test_epipe_with_default_sigpipe(void) {
+    struct sigaction dfl, old;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    CHECK(sigaction(SIGPIPE, &dfl, &old) == 0);
+    static char big[1 << 20];
+    const char *argv[] = {"sh", "-c", "exec 0<&-; echo closed; sleep 10", NULL};
+    for (int i = 0; i < 3; i++) {
+        solti_task_t t = test_cmd_task(runner, "epipe-dfl", argv, 20000, PIPE, "");
+        CHECK_OK(solti_task_spawn(t));
+        uint64_t cursor = 0;
+        wait_line(t, &cursor, "closed");
+        CHECK_CODE(solti_task_write(t, big, sizeof big, 5000, NULL), SOLTI_EPIPE);
+        CHECK_CODE(solti_task_write(t, "x", 1, 0, NULL), SOLTI_EPIPE);
+        CHECK_OK(solti_task_free(t));
+    }
+    sigset_t pending;
+    sigpending(&pending);
+    CHECK_MSG(!sigismember(&pending, SIGPIPE), "a SIGPIPE is pending in the host");
+    CHECK(sigaction(SIGPIPE, &old, NULL) == 0);
+}
+
 int main(void) {
     /* This host leaves SIGPIPE as the process started with it (not ignored):
      * a write nobody reads must still not kill it. */
@@ -271,6 +297,7 @@ int main(void) {
     test_timeouts_and_fd();
     test_sort_10mb();
     test_cat_100mb();
+    test_epipe_with_default_sigpipe();
     CHECK_OK(solti_runner_free(runner));
     printf("test_stdin: ok\n");
     return 0;
