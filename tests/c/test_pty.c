@@ -1,8 +1,8 @@
 /*
  * pty: under a terminal `test -t 0 -a -t 1` succeeds, `stty size` reports the
  * spec's size, a resize reaches a SIGWINCH handler with the new size, input
- * written to the terminal reaches the child (and is echoed), the output is
- * one stream, and cancel kills the tree as with pipes.
+ * written to the terminal reaches the child (and is echoed), ^C is SIGINT,
+ * the output is one stream, and cancel kills the tree as with pipes.
  */
 #include <fcntl.h>
 #include <unistd.h>
@@ -113,6 +113,16 @@ int main(void) {
     ex = test_wait(t, 10000);
     CHECK_OUTCOME(ex, SOLTI_OUTCOME_CANCELED);
     CHECK_MSG(test_wait_pid_gone(child, 5000), "the background child %d outlived the cancel", (int)child);
+    CHECK_OK(solti_task_free(t));
+
+    /* ^C written to the terminal is SIGINT to its foreground group. */
+    const char *nap[] = {"sleep", "30", NULL};
+    t = test_cmd_task(runner, "intr", nap, 20000, "\"pty\": {}", "");
+    CHECK_OK(solti_task_spawn(t));
+    CHECK_OK(solti_task_write(t, "\x03", 1, 5000, NULL));
+    ex = test_wait(t, 10000);
+    CHECK_OUTCOME(ex, SOLTI_OUTCOME_FAILURE);
+    CHECK_EQ_INT(ex.signal, SIGINT);
     CHECK_OK(solti_task_free(t));
 
     CHECK_OK(solti_runner_free(runner));
