@@ -49,7 +49,7 @@ check "cwd"             0   '^/tmp$'                -  -- "$run" --cwd /tmp -- p
 check "nofile"          0   '^64$'                  -  -- "$run" --nofile 64 -- sh -c 'ulimit -n'
 check "no-new-privs"    0   '^NoNewPrivs:[[:space:]]+1$' - -- "$run" --no-new-privs -- grep NoNewPrivs /proc/self/status
 check "stdin null"      0   '^done$'                -  -- "$run" -- sh -c 'cat; echo done'
-check "stdin inherit"   0   '^piped$'               -  -- sh -c "echo piped | '$run' --stdin -- cat"
+check "stdin piped"     0   '^piped$'               -  -- sh -c "echo piped | '$run' --stdin -- cat"
 # --stdin through a pipe, --merge, --pty.
 check "stdin is a pipe" 0   '^p$'                   -  -- sh -c "echo x | '$run' --stdin -- sh -c 'test -p /dev/stdin && echo p'"
 check "stdin big"       0   '^1000000$'             -  -- sh -c "seq 1000000 | '$run' --stdin -- wc -l"
