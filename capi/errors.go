@@ -71,6 +71,8 @@ func codeOf(err error) C.int {
 		return C.SOLTI_EOF
 	case errors.Is(err, proc.ErrStatusLost): // the task's shim was killed before it reported
 		return C.SOLTI_ECHILD
+	case errors.Is(err, runner.ErrBrokenPipe): // nothing reads the task's stdin any more
+		return C.SOLTI_EPIPE
 	default:
 		return C.SOLTI_EINTERNAL
 	}

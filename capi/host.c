@@ -228,3 +228,30 @@ int solti_debug_stats(solti_debug_stats_t *stats_out) {
     FORK_GUARD();
     return soltigo_debug_stats(stats_out);
 }
+
+// --- talking to the child: stdin, terminal, signals -------------------------
+
+int solti_task_write(solti_task_t task, const void *buf, size_t len, int timeout_ms, size_t *written_out) {
+    FORK_GUARD();
+    return soltigo_task_write(task, (void *)buf, len, timeout_ms, written_out);
+}
+
+int solti_task_close_stdin(solti_task_t task) {
+    FORK_GUARD();
+    return soltigo_task_close_stdin(task);
+}
+
+int solti_task_stdin_fd(solti_task_t task) {
+    FORK_GUARD();
+    return soltigo_task_stdin_fd(task);
+}
+
+int solti_task_resize(solti_task_t task, uint32_t rows, uint32_t cols) {
+    FORK_GUARD();
+    return soltigo_task_resize(task, rows, cols);
+}
+
+int solti_task_signal(solti_task_t task, int sig, uint32_t flags) {
+    FORK_GUARD();
+    return soltigo_task_signal(task, sig, flags);
+}

@@ -98,7 +98,8 @@ typedef uint64_t solti_task_t;   /* 0 is never a valid task */
     XX(SOLTI_EOF, -10, "no more events")                                           \
     XX(SOLTI_EFORKED, -11, "called in a forked child of the host process")         \
     XX(SOLTI_ECHILD, -12, "exit status lost: the task's shim was killed")          \
-    XX(SOLTI_EINTERNAL, -13, "internal error")
+    XX(SOLTI_EINTERNAL, -13, "internal error")                                     \
+    XX(SOLTI_EPIPE, -14, "broken pipe: nothing reads the task's stdin")
 
 #define SOLTI_ERRNO_ENUM_ENTRY_(name, value, message) name = (value),
 enum solti_error { SOLTI_ERRNO_MAP(SOLTI_ERRNO_ENUM_ENTRY_) };
@@ -595,6 +596,125 @@ int solti_task_attempts(solti_task_t task, uint32_t *attempts_out);
  *   SOLTI_EFORKED called in a forked child of the host.
  */
 int solti_task_free(solti_task_t task);
+
+/* ---- Talking to the child: stdin, terminal, signals ---------------------- */
+
+/*
+ * A task whose spec says "stdin": "pipe" gives each attempt a pipe of its
+ * own as fd 0; one with "pty" gives it a pseudo-terminal on 0, 1 and 2 (its
+ * controlling terminal, in a session it leads; output is one stream, marked
+ * SOLTI_STDOUT; echo and canonical line editing are on: docs/format.md).
+ * These calls go to the attempt running now.  What was written to an attempt
+ * is not replayed to a restarted one; a spec's "input" is written by the
+ * library to every attempt, then its stdin is closed.  Writing never raises
+ * SIGPIPE in the host, whatever its SIGPIPE disposition (even SIG_DFL set
+ * after loading the library): the writing thread blocks SIGPIPE for the
+ * write and takes back the one a write nobody reads raises; that write
+ * fails with SOLTI_EPIPE.  With "stderr": "stdout" both streams share
+ * one pipe and keep the child's own order; two pipes keep no order between
+ * them.
+ */
+
+/*
+ * Writes len bytes of buf to the running attempt's stdin (the pipe, or the
+ * terminal).  Blocks until all of it is written or timeout_ms passes
+ * (0 = write what fits now, without waiting; SOLTI_INFINITE = until all is
+ * written); reading the task's output meanwhile is the caller's business, so
+ * a child that writes as much as it reads needs another thread or an event
+ * loop reading (solti_task_poll, solti_task_read), as with any pipe.  Under a
+ * pty, what is written is echoed into the output.  Thread-safe: concurrent
+ * writes to one task are serialized, never interleaved.  buf is read during
+ * the call only.  *written_out (may be NULL) gets the number of bytes
+ * written on SOLTI_OK, SOLTI_ETIMEDOUT and SOLTI_EPIPE.
+ * Returns:
+ *   SOLTI_OK        all len bytes written.
+ *   SOLTI_ETIMEDOUT timeout_ms passed first; *written_out bytes went in
+ *                   (with timeout 0: as much as the pipe took).
+ *   SOLTI_EPIPE     nothing reads it: the child (with everything sharing its
+ *                   stdin) closed its end, or the attempt ended; also between
+ *                   attempts and once the task is done.
+ *   SOLTI_ESTATE    the task has no stdin pipe or pty (the message names
+ *                   kind.subprocess.stdin), its spec has an "input", it was
+ *                   never spawned, or solti_task_close_stdin closed this
+ *                   attempt's stdin.
+ *   SOLTI_EINVAL    buf is NULL with len > 0, len is not a possible length,
+ *                   or timeout_ms < -1.
+ *   SOLTI_EBADF     not a live task.
+ *   SOLTI_EFORKED   called in a forked child of the host.
+ */
+int solti_task_write(solti_task_t task, const void *buf, size_t len, int timeout_ms,
+                     size_t *written_out);
+
+/*
+ * Closes the running attempt's stdin pipe, so the child reads EOF once it
+ * has read what was written; a write blocked in another thread returns
+ * SOLTI_ESTATE.  Under a pty it writes the terminal's end-of-file character
+ * (^D) instead, which ends a read in canonical mode at the start of a line;
+ * the terminal stays open until the attempt ends.  Idempotent; does nothing
+ * between attempts or once the task is done.  Never blocks; thread-safe.
+ * Returns:
+ *   SOLTI_OK      closed (or nothing to close).
+ *   SOLTI_ESTATE  the task has no stdin pipe or pty, its spec has an
+ *                 "input", or it was never spawned.
+ *   SOLTI_EBADF   not a live task.
+ *   SOLTI_EFORKED called in a forked child of the host.
+ */
+int solti_task_close_stdin(solti_task_t task);
+
+/*
+ * Returns the running attempt's stdin descriptor, for event loops: it polls
+ * writable (POLLOUT) when the pipe has room, and POLLERR once the child
+ * closed its end; then write with solti_task_write(timeout_ms 0).  Do not
+ * write to it, read it or close it yourself.  It is owned by the library and
+ * valid until solti_task_close_stdin or the end of that attempt (a restart
+ * has another one): stop watching it then, as its number may be reused.
+ * Never blocks; thread-safe.
+ * Returns:
+ *   >= 0          the descriptor.
+ *   SOLTI_EPIPE   no attempt is running (between attempts, or done).
+ *   SOLTI_ESTATE  no stdin pipe or pty, an "input" in the spec, never
+ *                 spawned, or this attempt's stdin was closed.
+ *   SOLTI_EBADF   not a live task.
+ *   SOLTI_EFORKED called in a forked child of the host.
+ */
+int solti_task_stdin_fd(solti_task_t task);
+
+/*
+ * Sets the terminal size of a "pty" task to rows x cols: the running
+ * attempt's terminal at once (the kernel sends SIGWINCH to its foreground
+ * process group) and every later attempt's from its start.  Never blocks;
+ * thread-safe.
+ * Returns:
+ *   SOLTI_OK      resized.
+ *   SOLTI_EINVAL  rows or cols is 0 or above 65535.
+ *   SOLTI_ESTATE  the task has no pty, or no attempt is running (the size
+ *                 is kept for the next one).
+ *   SOLTI_EBADF   not a live task.
+ *   SOLTI_EFORKED called in a forked child of the host.
+ */
+int solti_task_resize(solti_task_t task, uint32_t rows, uint32_t cols);
+
+/* solti_task_signal flags */
+#define SOLTI_SIGNAL_LEADER (1u << 0) /* the attempt's leader alone, not its group */
+
+/*
+ * Sends signal sig to the running attempt: its process group and every
+ * orphaned descendant (those cancel's kill reaches), or with
+ * SOLTI_SIGNAL_LEADER the leader process alone.  The attempt's resident shim,
+ * the leader's parent, sends it, so a pid is never reused under it: once the
+ * leader is reaped nothing is sent to it.  Sending SIGTERM or SIGKILL this
+ * way ends the attempt as the child's own death (outcome FAILURE, restarts
+ * apply); to stop the task for good use solti_task_cancel.  Returns once the
+ * signal is handed to the shim (it is delivered microseconds later).
+ * Never blocks; thread-safe.
+ * Returns:
+ *   SOLTI_OK      sent (or the attempt was just ending: nothing left to signal).
+ *   SOLTI_EINVAL  sig is not 1..64, or flags has an unknown bit.
+ *   SOLTI_ESTATE  no attempt is running (never spawned, between attempts, done).
+ *   SOLTI_EBADF   not a live task.
+ *   SOLTI_EFORKED called in a forked child of the host.
+ */
+int solti_task_signal(solti_task_t task, int sig, uint32_t flags);
 
 /* ---- Debugging ---------------------------------------------------------- */
 

@@ -38,6 +38,12 @@
  *   rmdir=DIR                repeatable; an absolute cgroup directory removed
  *                            once the tree is dead if the library's end of
  *                            the control socket closed (the host died)
+ *   ctty=1                   fd 0 is a terminal (a pty's slave) that becomes
+ *                            the target's controlling terminal: the target
+ *                            calls setsid instead of setpgid (it then leads a
+ *                            session and a process group of its own) and
+ *                            TIOCSCTTY on fd 0; failure fatal (step fork,
+ *                            detail 2 setsid, 3 TIOCSCTTY)
  * An unknown key, a repeated key, a bad value or a missing "--"/TARGET fails
  * with step "plan" (EINVAL); more than 16 rlimit=, cgroup-procs= or rmdir=
  * entries fail with E2BIG.
@@ -45,7 +51,7 @@
  * Order: parse plan, reset every signal disposition to SIG_DFL and clear the
  * signal mask, close every descriptor >= 5, become the child subreaper, fork.
  * The shim stays as the resident (below). The target: lead a new process
- * group, write its pid record, close fd 4, join cgroups, rlimits,
+ * group (with ctty=1: a new session, fd 0 its terminal), write its pid record, close fd 4, join cgroups, rlimits,
  * capabilities, no_new_privs, mark fd 3 close-on-exec, close every
  * descriptor >= 4, chdir, exec. A TARGET without a '/' is searched in PATH
  * like execvpe (default "/usr/local/bin:/usr/bin:/bin"; EACCES is preferred
@@ -64,7 +70,7 @@
  *                  cgroup, rlimit: index of the entry among its repeated keys;
  *                  caps: 1 bounding set, 2 capset, 3 ambient set;
  *                  signals: the signal that could not be reset (0: the mask);
- *                  fork: 0 the fork, 1 setpgid; pid record: the pid; else 0
+ *                  fork: 0 the fork, 1 setpgid, 2 setsid, 3 TIOCSCTTY; pid record: the pid; else 0
  * On success fd 3 is closed by the exec (close-on-exec; the resident closed
  * its copy) and the library reads EOF after the pid record and zero or more
  * warnings. A record is fewer than PIPE_BUF bytes, so it is written
@@ -73,7 +79,9 @@
  * The resident, on the control socket:
  *   library -> shim: one byte per command: 1..64 send that signal to the
  *     target's process group (while the target is unreaped) and to every
- *     child of the shim; 0x80 end: SIGKILL the tree, round after round as
+ *     child of the shim; 0x81..0xC0 send (byte - 0x80) to the target alone,
+ *     while it is unreaped (the shim is its parent, so the pid cannot have
+ *     been reused), nothing once it is; 0x80 end: SIGKILL the tree, round after round as
  *     orphans come, until no child is left, then exit 0. EOF (the host died,
  *     or dropped the task): the same, then remove every rmdir= directory.
  *   shim -> library: one 48-byte exit record once the target is reaped:
@@ -121,6 +129,8 @@
 #define NR_ppoll 271
 #define NR_signalfd4 289
 #define NR_unlinkat 263
+#define NR_setsid 112
+#define NR_ioctl 16
 #elif defined(__aarch64__)
 #define NR_fcntl 25
 #define NR_chdir 49
@@ -147,6 +157,8 @@
 #define NR_ppoll 73
 #define NR_signalfd4 74
 #define NR_unlinkat 35
+#define NR_setsid 157
+#define NR_ioctl 29
 #else
 #error "solti-exec-shim supports x86-64 and aarch64 only"
 #endif
@@ -197,6 +209,8 @@
 #define MAGIC_PID 0x534f4c50u
 #define MAGIC_EXIT 0x534f4c58u
 #define CMD_END 0x80
+#define CMD_LEADER 0x80 /* 0x81..0xC0: CMD_LEADER + signal, to the target alone */
+#define TIOCSCTTY_ 0x540E
 
 #define SIGPIPE_ 13
 #define SIGCHLD_ 17
@@ -409,6 +423,7 @@ struct plan {
 	int drop_caps;
 	uint64_t keep_caps;
 	int caps_fatal; /* -1 until given */
+	int ctty; /* fd 0 becomes the controlling terminal of a new session */
 	char **target; /* TARGET, TARGET-ARG..., NULL */
 };
 
@@ -518,6 +533,10 @@ static int parse_entry(const char *arg, struct plan *p)
 		if (!*v)
 			return E_INVAL;
 		p->cgroups[p->n_cgroups++] = v;
+	} else if ((v = after_prefix(arg, "ctty="))) {
+		if (p->ctty || !str_eq(v, "1"))
+			return E_INVAL;
+		p->ctty = 1;
 	} else if ((v = after_prefix(arg, "rmdir="))) {
 		if (p->n_rmdirs == MAX_RMDIRS)
 			return E_2BIG;
@@ -542,6 +561,7 @@ static void parse_plan(int argc, char **argv, struct plan *p)
 	p->drop_caps = 0;
 	p->keep_caps = 0;
 	p->caps_fatal = -1;
+	p->ctty = 0;
 	p->target = NULL;
 
 	if (argc < 2 || !str_eq(argv[1], PROTOCOL))
@@ -1082,9 +1102,26 @@ static __attribute__((noreturn)) void resident(const struct plan *p)
 					ending = 1;
 				else if (cmd[i] >= 1 && cmd[i] <= NSIG_)
 					signal_tree(cmd[i]);
+				else if (cmd[i] > CMD_LEADER && cmd[i] <= CMD_LEADER + NSIG_ && !target_reaped)
+					sys2(NR_kill, target_pid, cmd[i] - CMD_LEADER);
 			}
 		}
 	}
+}
+
+/* ---- the target's terminal (ctty=1) ------------------------------------- */
+
+/* A pty's slave on fd 0 becomes the controlling terminal of a new session the
+ * target leads (its process group too, as without a terminal), so the
+ * terminal's signals (SIGWINCH on a resize, ^C) reach the target's group. */
+static void take_terminal(void)
+{
+	long r = sys0(NR_setsid);
+	if (r < 0)
+		fail(STEP_FORK, (int)-r, 2);
+	r = sys3(NR_ioctl, 0, TIOCSCTTY_, 0);
+	if (r < 0)
+		fail(STEP_FORK, (int)-r, 3);
 }
 
 /* ---- entry ------------------------------------------------------------------------- */
@@ -1114,7 +1151,9 @@ __attribute__((used, noreturn)) void shim_main(long *sp)
 	}
 	/* The target: it leads its own process group, tells the library its pid,
 	 * then applies the plan and execs. */
-	if (sys2(NR_setpgid, 0, 0) < 0)
+	if (plan.ctty)
+		take_terminal();
+	else if (sys2(NR_setpgid, 0, 0) < 0)
 		fail(STEP_FORK, E_PERM, 1);
 	report(MAGIC_PID, 0, 0, (uint32_t)sys0(NR_getpid));
 	sys1(NR_close, CONTROL_FD);

@@ -98,7 +98,7 @@ func TestParseTaskSpecDecodeErrors(t *testing.T) {
 		{"jitter unknown", withTop(`"backoff": {"jitter": "random"}`), `backoff.jitter must be "none", "full", "equal" or "decorrelated"`, "backoff.jitter"},
 		{"admission unknown", withTop(`"admission": "drop"`), `admission must be "dropIfRunning", "replace" or "queue"`, "admission"},
 		{"admission wrong type", withTop(`"admission": 1`), `admission must be "dropIfRunning", "replace" or "queue"`, "admission"},
-		{"stdin unknown", withSubprocess(`{"mode": {"command": {"command": "x"}}, "stdin": "pipe"}`), `kind.subprocess.stdin must be "null" or "inherit"`, "kind.subprocess.stdin"},
+		{"stdin unknown", withSubprocess(`{"mode": {"command": {"command": "x"}}, "stdin": "tty"}`), `kind.subprocess.stdin must be "null", "inherit" or "pipe"`, "kind.subprocess.stdin"},
 		{"when full unknown", withTop(`"output": {"whenFull": "drop"}`), `output.whenFull must be "dropOldest" or "block"`, "output.whenFull"},
 	}
 	for _, tt := range tests {

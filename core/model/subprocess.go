@@ -20,6 +20,12 @@ type SubprocessSpec struct {
 	// restart under onFailure). It defaults to true, as upstream.
 	FailOnNonZero bool
 	Stdin         StdinMode
+
+	// Talking to the child (stdio.go): initial input for a stdin pipe,
+	// stderr merged into stdout, a terminal.
+	Input  *string // base64; nil when absent
+	Stderr StderrMode
+	Pty    *PtySize
 }
 
 func decodeSubprocess(v *jsonValue, path string) (*SubprocessSpec, *fieldError) {
@@ -27,11 +33,11 @@ func decodeSubprocess(v *jsonValue, path string) (*SubprocessSpec, *fieldError) 
 }
 
 func decodeSubprocessShape(v *jsonValue, path string, sh shape) (*SubprocessSpec, *fieldError) {
-	obj, ferr := openObject(v, path, path, "mode", "env", "cwd", "failOnNonZero", "stdin")
+	obj, ferr := openObject(v, path, path, "mode", "env", "cwd", "failOnNonZero", "stdin", "input", "stderr", "pty")
 	if ferr != nil {
 		return nil, ferr
 	}
-	s := &SubprocessSpec{FailOnNonZero: true, Stdin: StdinNull}
+	s := &SubprocessSpec{FailOnNonZero: true, Stdin: StdinNull, Stderr: StderrPipe}
 	// An absent mode is left empty for validation to report, after the slot
 	// and timeout, in the order SPEC gives.
 	if f, p := obj.get("mode"); f != nil {
@@ -55,11 +61,14 @@ func decodeSubprocessShape(v *jsonValue, path string, sh shape) (*SubprocessSpec
 		}
 	}
 	if f, p := obj.get("stdin"); f != nil {
-		mode, ferr := asEnum(f, p, string(StdinNull), string(StdinInherit))
+		mode, ferr := asEnum(f, p, stdinModes...)
 		if ferr != nil {
 			return nil, ferr
 		}
 		s.Stdin = StdinMode(mode)
+	}
+	if ferr := decodeStdio(obj, s); ferr != nil {
+		return nil, ferr
 	}
 	return s, nil
 }

@@ -154,10 +154,10 @@ func validateSubprocessRest(s *SubprocessSpec) *fieldError {
 		return errorf("kind.subprocess.cwd", "cwd must not contain NUL")
 	}
 	switch s.Stdin {
-	case StdinNull, StdinInherit:
-		return nil
+	case StdinNull, StdinInherit, StdinPipe:
+		return validateStdio(s)
 	}
-	return enumError("kind.subprocess.stdin", string(StdinNull), string(StdinInherit))
+	return enumError("kind.subprocess.stdin", stdinModes...)
 }
 
 func validateRestart(r RestartPolicy) *fieldError {

@@ -126,7 +126,7 @@ func TestTaskSpecValidateGoBuiltMistakes(t *testing.T) {
 		{"custom command NUL", func(s *TaskSpec) {
 			s.Kind.Subprocess.Mode = Mode{Script: &ScriptMode{Runtime: Runtime{Name: RuntimeCustom, Command: "r\x00", Flag: "-e"}, Body: "YQ=="}}
 		}, "script runtime custom command must not contain NUL"},
-		{"stdin empty", func(s *TaskSpec) { s.Kind.Subprocess.Stdin = "" }, `kind.subprocess.stdin must be "null" or "inherit"`},
+		{"stdin empty", func(s *TaskSpec) { s.Kind.Subprocess.Stdin = "" }, `kind.subprocess.stdin must be "null", "inherit" or "pipe"`},
 		{"restart empty", func(s *TaskSpec) { s.Restart.Type = "" }, `restart.type must be "never", "onFailure" or "always"`},
 		{"interval on never", func(s *TaskSpec) { s.Restart.IntervalMs = 1 }, `restart.intervalMs is only allowed with type "always"`},
 		{"jitter empty", func(s *TaskSpec) { s.Backoff.Jitter = "" }, `backoff.jitter must be "none", "full", "equal" or "decorrelated"`},

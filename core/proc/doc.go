@@ -19,6 +19,12 @@
 // shim's status, which carries nothing. The fork runs on the caller's
 // goroutine: nothing is tied to the forking thread.
 //
+// The child's descriptor 0 is /dev/null, the host's 0, or a pipe the library
+// writes (Plan.Stdin StdinPipe, Process.Write, stdio.go); stderr may share
+// the stdout pipe (Plan.MergeStderr), and Plan.Pty gives the child a new
+// pseudo-terminal on 0, 1 and 2 as the controlling terminal of its own
+// session (the shim's ctty=1), read and written through its master.
+//
 // It does not own what the plan refers to: cgroup directories are created,
 // limited and removed by the sandbox package, and output framing belongs to
 // the output package. Linux 5.4 or later is required (pidfds for the shim,

@@ -14,7 +14,8 @@ import (
 const (
 	StepPlan    = "plan"    // the plan is invalid (or the shim rejected it)
 	StepPipe    = "pipe"    // creating the stdout, stderr or status pipe
-	StepStdin   = "stdin"   // opening /dev/null for the child's stdin
+	StepStdin   = "stdin"   // opening /dev/null or the stdin pipe for the child
+	StepPty     = "pty"     // opening the child's pseudo-terminal (Plan.Pty)
 	StepFork    = "fork"    // the fork itself (EAGAIN: process limit, ENOMEM)
 	StepShim    = "shim"    // exec of the shim (missing, not executable, ...)
 	StepStatus  = "status"  // the shim's status pipe said something unexpected

@@ -19,9 +19,19 @@ type childPipes struct {
 	sock, shimSock   int // the control socket: the library's end, the shim's
 }
 
-func openPipes() (*childPipes, error) {
+// openPipes opens the status pipe and the control socket, and the stdout and
+// stderr pipes the plan needs: none under a pty, stdout alone when stderr
+// is merged into it.
+func openPipes(stdout, stderr bool) (*childPipes, error) {
 	cp := &childPipes{-1, -1, -1, -1, -1, -1, -1, -1}
-	for _, ends := range [][2]*int{{&cp.outR, &cp.outW}, {&cp.errR, &cp.errW}, {&cp.statusR, &cp.statusW}} {
+	all := [][2]*int{{&cp.outR, &cp.outW}, {&cp.errR, &cp.errW}, {&cp.statusR, &cp.statusW}}
+	if !stderr {
+		all = append(all[:1], all[2])
+	}
+	if !stdout {
+		all = all[1:]
+	}
+	for _, ends := range all {
 		var fds [2]int
 		if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
 			cp.closeAll()
@@ -68,6 +78,9 @@ func (cp *childPipes) closeAll() {
 // file hands a read end over to an *os.File registered with Go's poller, so
 // SetReadDeadline and Close unblock a reader.
 func (cp *childPipes) file(fd *int, name string) *os.File {
+	if *fd < 0 {
+		return nil // merged into stdout, or a pty
+	}
 	f := os.NewFile(uintptr(*fd), name)
 	*fd = -1
 	return f

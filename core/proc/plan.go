@@ -13,6 +13,7 @@ type StdinMode int
 const (
 	StdinNull    StdinMode = iota // /dev/null (the default)
 	StdinInherit                  // the host's descriptor 0
+	StdinPipe                     // a pipe the library writes to (Process.Write)
 )
 
 // Rlimit is one resource limit applied in the child before exec.
@@ -31,6 +32,17 @@ type Plan struct {
 	Env   []string // "K=V", the complete environment of the target (nil: empty)
 	Dir   string   // working directory; "" inherits the host's
 	Stdin StdinMode
+
+	// MergeStderr gives the child one pipe for both stdout and stderr
+	// (descriptor 2 is a copy of 1), so what it writes keeps its own order;
+	// Process.Stderr is nil then.
+	MergeStderr bool
+	// Pty, when set, gives the child the slave of a new pseudo-terminal of
+	// that size on 0, 1 and 2, as the controlling terminal of a session it
+	// leads. Output is one stream (Process.Stdout is the master), input
+	// goes through Process.Write. Stdin must be StdinNull and MergeStderr
+	// false with it.
+	Pty *Winsize
 
 	Rlimits    []Rlimit
 	NoNewPrivs bool
@@ -111,8 +123,14 @@ func (p *Plan) check() error {
 			return planError("Env["+strconv.Itoa(i)+"]", unix.EINVAL)
 		}
 	}
-	if p.Stdin != StdinNull && p.Stdin != StdinInherit {
+	if p.Stdin != StdinNull && p.Stdin != StdinInherit && p.Stdin != StdinPipe {
 		return planError("Stdin", unix.EINVAL)
+	}
+	if p.Pty != nil && (p.Stdin != StdinNull || p.MergeStderr) {
+		return planError("Pty", unix.EINVAL)
+	}
+	if p.Pty != nil && (p.Pty.Rows == 0 || p.Pty.Cols == 0) {
+		return planError("Pty", unix.EINVAL)
 	}
 	if len(p.Rlimits) > maxRlimits {
 		return planError("Rlimits", unix.E2BIG)
@@ -175,6 +193,9 @@ func (p *Plan) shimArgs(shimPath string) []string {
 	}
 	if p.Argv0 != "" {
 		argv = append(argv, "argv0="+p.Argv0)
+	}
+	if p.Pty != nil {
+		argv = append(argv, "ctty=1")
 	}
 	argv = append(argv, "--", p.Path)
 	return append(argv, p.Args...)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -25,7 +26,13 @@ type Process struct {
 	Pid     int      // the target's pid (the shim's child)
 	ShimPid int      // the resident shim's pid (the host's child)
 	Stdout  *os.File // read ends of the pipes, non-blocking in Go's poller:
-	Stderr  *os.File // SetReadDeadline and Close unblock a reader
+	Stderr  *os.File // SetReadDeadline and Close unblock a reader; Stderr is nil
+	//                  when merged into Stdout, and under a pty (Stdout is its master)
+
+	// Stdin is the library's end of the child's stdin (Plan.Stdin
+	// StdinPipe, or the pty's master), nil without one: use Write,
+	// CloseStdin and StdinFD (stdio.go), not the file itself.
+	Stdin *os.File
 
 	// Warnings are the plan's non-fatal failures (a capability step with
 	// Plan.CapsFatal false): the child runs without what they name.
@@ -40,6 +47,12 @@ type Process struct {
 	status    Status
 	statusErr error
 	treeLeft  bool // descendants outlived the target
+
+	stdinFD     int // Stdin's descriptor, or -1
+	pty         bool
+	writeMu     sync.Mutex // one writer at a time
+	stdinClosed atomic.Bool
+	released    atomic.Bool // Close was called
 
 	mu       sync.Mutex
 	closed   bool
@@ -202,9 +215,20 @@ func (p *Process) Close() {
 	p.closed = true
 	p.mu.Unlock()
 	p.sock.Close()
-	p.Stdout.Close()
-	p.Stderr.Close()
-	openFDs.Add(-3)
+	// The stdin first: a writer blocked on a full pipe returns at once.
+	p.released.Store(true)
+	if p.Stdin != nil && !p.stdinClosed.Swap(true) {
+		p.Stdin.Close()
+		openFDs.Add(-1)
+	}
+	held := int64(1) // the socket
+	for _, f := range []*os.File{p.Stdout, p.Stderr} {
+		if f != nil {
+			f.Close()
+			held++
+		}
+	}
+	openFDs.Add(-held)
 	liveProcs.Add(-1)
 	select {
 	case <-p.shimGone:

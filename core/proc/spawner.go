@@ -87,21 +87,21 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	stdin, devNull := 0, -1
-	if p.Stdin == StdinNull || !hostStdinInheritable() {
-		// A host that closed its descriptor 0 may have it reused by
-		// whatever opened a file next (the Go runtime's cgroup CPU file at
-		// load): "inherit" gives the child /dev/null rather than that.
-		fd, err := openDevNull()
-		if err != nil {
-			return nil, err
-		}
-		stdin, devNull = fd, fd
-	}
-	pipes, err := openPipes()
+	cio, err := openChildIO(p)
 	if err != nil {
-		closeFD(&devNull)
 		return nil, err
+	}
+	pipes, err := openPipes(p.Pty == nil, p.Pty == nil && !p.MergeStderr)
+	if err != nil {
+		cio.closeAll()
+		return nil, err
+	}
+	out, errOut := pipes.outW, pipes.errW
+	switch {
+	case p.Pty != nil:
+		out, errOut = cio.stdin, cio.stdin
+	case p.MergeStderr:
+		errOut = out
 	}
 	argv := p.shimArgs(s.path)
 	pidfd := -1
@@ -113,14 +113,15 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 	}
 	attr := &syscall.ProcAttr{
 		Env:   p.Env,
-		Files: []uintptr{uintptr(stdin), uintptr(pipes.outW), uintptr(pipes.errW), uintptr(pipes.statusW), uintptr(pipes.shimSock)},
+		Files: []uintptr{uintptr(cio.stdin), uintptr(out), uintptr(errOut), uintptr(pipes.statusW), uintptr(pipes.shimSock)},
 		Sys:   sys,
 	}
 	shimPid, err := forkShim(s.path, argv, attr)
 	pipes.closeWriteEnds()
-	closeFD(&devNull)
+	cio.closeChildSide()
 	if err != nil {
 		pipes.closeAll()
+		cio.closeAll()
 		return nil, s.forkError(toErrno(err), p)
 	}
 	if pidfd < 0 {
@@ -128,6 +129,7 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 		// child whose pid could be reused under us. Closing the control
 		// socket makes the shim kill the target and exit.
 		pipes.closeAll()
+		cio.closeAll()
 		var ws unix.WaitStatus
 		unix.Wait4(shimPid, &ws, 0, nil)
 		return nil, &SpawnError{Step: StepFork, Arg: "pidfd", Errno: unix.ENOSYS}
@@ -139,6 +141,7 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 	if fatal != nil || rerr != nil {
 		// Closing the control socket ends the shim and whatever it started.
 		pipes.closeAll()
+		cio.closeAll()
 		if rerr != nil {
 			unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
 		}
@@ -156,6 +159,17 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 		ShimPid: shimPid,
 		Stdout:  pipes.file(&pipes.outR, "stdout"),
 		Stderr:  pipes.file(&pipes.errR, "stderr"),
+		stdinFD: -1,
+	}
+	if err := cio.files(proc); err != nil {
+		// Only a dup can fail here; the shim ends the tree when its
+		// socket closes.
+		cio.closeAll()
+		pipes.closeAll()
+		reapShim(pidfd)
+		unix.Close(pidfd)
+		openFDs.Add(-1)
+		return nil, err
 	}
 	for _, w := range warnings {
 		proc.Warnings = append(proc.Warnings, w.toError(p, argv))

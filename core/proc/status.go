@@ -31,6 +31,9 @@ var shimSteps = [...]string{
 
 var capsDetails = [...]string{1: "bounding set", 2: "capset", 3: "ambient set"}
 
+// forkDetails name the target's first step that failed (fork record detail).
+var forkDetails = [...]string{2: "setsid", 3: "TIOCSCTTY"}
+
 type statusRecord struct {
 	magic  uint32
 	step   uint32
@@ -75,6 +78,10 @@ func (r statusRecord) toError(p *Plan, shimArgv []string) *SpawnError {
 	case StepSignals:
 		if d > 0 {
 			e.Arg = unix.SignalName(unix.Signal(d))
+		}
+	case StepFork:
+		if d < len(forkDetails) {
+			e.Arg = forkDetails[d]
 		}
 	case StepChdir:
 		e.Arg = p.Dir

@@ -76,6 +76,7 @@ func (t *Task) launch(rn *run, first bool) launched {
 		cg.Remove()
 		return launched{rep: t.fatal(rn, rep, err, first)}
 	}
+	t.feedInput(p)
 	if first {
 		rn.firstErr <- nil
 	}
@@ -203,12 +204,15 @@ func (t *Task) start(cg *sandbox.CgroupSet) (*proc.Process, error) {
 		return nil, err
 	}
 	pl := &proc.Plan{
-		Path:  t.program,
-		Args:  t.args,
-		Env:   childEnv(t.runner.opts.Environ(), t.env),
-		Dir:   t.cwd,
-		Stdin: t.stdin,
+		Path: t.program,
+		Args: t.args,
+		Env:  childEnv(t.runner.opts.Environ(), t.env),
+		Dir:  t.cwd,
 	}
+	t.mu.Lock()
+	size := t.ptySize
+	t.mu.Unlock()
+	t.stdio.apply(pl, size)
 	t.sandbox.apply(pl)
 	applyCgroups(pl, cg)
 	if err := pl.CheckExecSize(sp.ShimPath()); err != nil {
@@ -305,14 +309,20 @@ func (t *Task) drain(p *proc.Process, cg *sandbox.CgroupSet, readersDone <-chan 
 func (t *Task) startReaders(p *proc.Process, attempt uint32, stop <-chan struct{}, blocked *atomic.Int32, fault *atomic.Pointer[InternalError]) <-chan struct{} {
 	done := make(chan struct{})
 	var left atomic.Int32
+	// Stderr is nil when merged into stdout and under a pty: one stream.
 	left.Store(2)
+	if p.Stderr == nil {
+		left.Store(1)
+	}
 	end := func() {
 		if left.Add(-1) == 0 {
 			close(done)
 		}
 	}
 	go t.pump(p.Stdout, output.Stdout, attempt, stop, blocked, fault, end)
-	go t.pump(p.Stderr, output.Stderr, attempt, stop, blocked, fault, end)
+	if p.Stderr != nil {
+		go t.pump(p.Stderr, output.Stderr, attempt, stop, blocked, fault, end)
+	}
 	return done
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/solti-exec/solti-exec/core/model"
 	"github.com/solti-exec/solti-exec/core/output"
-	"github.com/solti-exec/solti-exec/core/proc"
 )
 
 // Build validates nothing more than the spec already is, and prepares a task:
@@ -44,7 +43,6 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 		script:        script,
 		env:           mergeEnv(sub.Env, r.cfg.Env),
 		cwd:           sub.Cwd,
-		stdin:         proc.StdinNull,
 		failOnNonZero: sub.FailOnNonZero,
 		frame: output.FrameConfig{
 			MaxLineBytes:  r.cfg.Log.MaxLineBytes,
@@ -53,8 +51,12 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 		drainGrace: r.cfg.DrainGrace(),
 		sandbox:    planSandbox(&r.cfg),
 	}
-	if sub.Stdin == model.StdinInherit {
-		t.stdin = proc.StdinInherit
+	if t.stdio, err = planStdio(sub); err != nil {
+		script.remove()
+		return nil, err
+	}
+	if t.stdio.pty != nil {
+		t.ptySize = *t.stdio.pty
 	}
 	oc := r.cfg.Output
 	if spec.Output != nil {

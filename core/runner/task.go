@@ -24,7 +24,7 @@ type Task struct {
 	script        *scriptFile
 	env           []model.EnvVar
 	cwd           string
-	stdin         proc.StdinMode
+	stdio         stdio // stdin, stderr and pty (stdio.go)
 	failOnNonZero bool
 	frame         output.FrameConfig
 	drainGrace    time.Duration
@@ -39,6 +39,7 @@ type Task struct {
 	attempts uint32        // successful spawns so far, over all runs
 	last     *ExitReport   // the last attempt's report
 	spawned  bool          // Spawn was called at least once
+	ptySize  proc.Winsize  // the terminal's size for the next attempt (Resize)
 	closed   bool
 }
 

@@ -13,7 +13,8 @@ others=$(printf '%s\n' "$symbols" | grep -v '^solti_' || true)
 [ -z "$others" ] || fail "symbols outside solti_* are exported: $(echo $others)"
 for want in solti_version solti_strerror solti_last_error solti_runner_new solti_runner_free \
             solti_runner_metrics solti_task_build solti_task_id solti_task_labels solti_task_spawn solti_task_cancel \
-            solti_task_wait solti_task_poll solti_task_fd solti_task_free; do
+            solti_task_wait solti_task_poll solti_task_fd solti_task_free \
+            solti_task_write solti_task_close_stdin solti_task_stdin_fd solti_task_resize solti_task_signal; do
     printf '%s\n' "$symbols" | grep -qx "$want" || fail "$want is not exported"
 done
 types=$(nm -D --defined-only "$lib" | awk '{print $2}' | sort -u | tr -d '\n')

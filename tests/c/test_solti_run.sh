@@ -49,7 +49,15 @@ check "cwd"             0   '^/tmp$'                -  -- "$run" --cwd /tmp -- p
 check "nofile"          0   '^64$'                  -  -- "$run" --nofile 64 -- sh -c 'ulimit -n'
 check "no-new-privs"    0   '^NoNewPrivs:[[:space:]]+1$' - -- "$run" --no-new-privs -- grep NoNewPrivs /proc/self/status
 check "stdin null"      0   '^done$'                -  -- "$run" -- sh -c 'cat; echo done'
-check "stdin inherit"   0   '^piped$'               -  -- sh -c "echo piped | '$run' --stdin -- cat"
+check "stdin piped"     0   '^piped$'               -  -- sh -c "echo piped | '$run' --stdin -- cat"
+# --stdin through a pipe, --merge, --pty.
+check "stdin is a pipe" 0   '^p$'                   -  -- sh -c "echo x | '$run' --stdin -- sh -c 'test -p /dev/stdin && echo p'"
+check "stdin big"       0   '^1000000$'             -  -- sh -c "seq 1000000 | '$run' --stdin -- wc -l"
+check "merge"           0   '^o1 e1 o2 e2$'         -  -- sh -c "'$run' --merge -- sh -c 'echo o1; echo e1 >&2; echo o2; echo e2 >&2' | tr '\\n' ' ' | sed 's/ \$//'"
+check "merge stderr"    0   '^e$'                   -  -- "$run" --merge -- sh -c 'echo e >&2'
+check "pty"             0   '^tty 24 80$'           -  -- sh -c "'$run' --pty -- sh -c 'test -t 0 -a -t 1 && echo tty \$(stty size)' </dev/null | tr -d '\\r'"
+check "pty stdin"       0   '^got kiwi$'            -  -- sh -c "echo kiwi | '$run' --pty --stdin -- sh -c 'read l; echo got \$l' | tr -d '\\r'"
+check "merge and pty"   125 -                  '--merge with --pty'      -- "$run" --merge --pty -- true
 check "library error"   125 -                  '^solti-run: invalid task spec or runner configuration: .*timeout' \
       -- "$run" --timeout 0 -- true
 check "keep-cap alone"  125 -                  '--keep-cap needs --drop-caps' -- "$run" --keep-cap CHOWN -- true

@@ -17,11 +17,13 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "solti_exec.h"
@@ -77,7 +79,14 @@ static const char usage_text[] =
     "  --max-retries N    at most N restarts\n"
     "  --cwd DIR          run in DIR\n"
     "  --env KEY=VALUE    add to the command's environment (repeatable)\n"
-    "  --stdin            pass solti-run's stdin to the command (default /dev/null)\n"
+    "  --stdin            feed solti-run's stdin to the command through a pipe\n"
+    "                     (default /dev/null); EOF closes the command's stdin\n"
+    "  --merge            the command's stderr into its stdout (2>&1): one stream\n"
+    "                     in the command's own order, all of it on stdout\n"
+    "  --pty              run the command on a new terminal of solti-run's\n"
+    "                     terminal size (24x80 when not on one): isatty is true,\n"
+    "                     output is one stream, echo is on; with --stdin, input\n"
+    "                     goes through the terminal (^D after the input's end)\n"
     "  --script FILE      run FILE's contents with --runtime (default bash)\n"
     "  --name NAME        runner name in run ids and metrics (default solti-run)\n"
     "  --json             print the exit report as JSON on stdout at the end\n"
@@ -215,7 +224,8 @@ typedef struct options {
     uint64_t cpu_period;               /* with cpu_quota */
     const char *cgroup_parent;
     int no_fail_on_cgroup_error, no_core;
-    int no_new_privs, drop_caps, inherit_stdin, json;
+    int no_new_privs, drop_caps, json;
+    int pipe_stdin, merge, pty; /* --stdin, --merge, --pty */
     const char *json_file; /* --json-file, or NULL */
     const char *restart;   /* --restart: the wire name, or NULL */
     int64_t restart_interval_ms; /* --restart-interval, or -1 */
@@ -309,6 +319,16 @@ static void parse_cpu(const char *opt, const char *text, options_t *o) {
 static void push(const char ***list, size_t *n, const char *item) {
     *list = xrealloc(*list, (*n + 1) * sizeof **list);
     (*list)[(*n)++] = item;
+}
+
+/* ---- --stdin, --merge, --pty ------------------------------------------------ */
+
+static int parse_stdio_option(const char *opt, options_t *o) {
+    if (strcmp(opt, "--stdin") == 0) o->pipe_stdin = 1;
+    else if (strcmp(opt, "--merge") == 0) o->merge = 1;
+    else if (strcmp(opt, "--pty") == 0) o->pty = 1;
+    else return 0;
+    return 1;
 }
 
 /* --json-file and --json-fd: where the exit report goes. Each implies --json.
@@ -427,8 +447,8 @@ static void parse_options(int argc, char **argv, options_t *o) {
             if (strchr(value, '=') == NULL || value[0] == '=')
                 usage_error("--env: '%s' is not KEY=VALUE", value);
             push(&o->env, &o->n_env, value);
-        } else if (strcmp(opt, "--stdin") == 0) o->inherit_stdin = 1;
-        else if (strcmp(opt, "--script") == 0) o->script = value;
+        } else if (parse_stdio_option(opt, o)) { /* done */
+        } else if (strcmp(opt, "--script") == 0) o->script = value;
         else if (strcmp(opt, "--runtime") == 0) o->runtime = value;
         else if (strcmp(opt, "--name") == 0) o->name = value;
         else if (strcmp(opt, "--json") == 0) o->json = 1;
@@ -445,6 +465,7 @@ static void parse_options(int argc, char **argv, options_t *o) {
         strcmp(o->runtime, "node") != 0)
         usage_error("--runtime: '%s' is not bash, python or node", o->runtime);
     if (o->n_keep_caps > 0 && !o->drop_caps) usage_error("--keep-cap needs --drop-caps");
+    if (o->merge && o->pty) usage_error("--merge with --pty: a terminal is one stream already");
     check_policy_options(o);
 }
 
@@ -542,6 +563,45 @@ static void json_args(strbuf_t *s, char **args, int n) {
     sb_cat(s, "]");
 }
 
+/* The spec's stdin, stderr and pty fields. The terminal's size is solti-run's
+   own (fd 1, else 0) when it runs on one. */
+static void sb_stdio(strbuf_t *s, const options_t *o) {
+    if (o->pipe_stdin && !o->pty) sb_cat(s, ", \"stdin\": \"pipe\"");
+    if (o->merge) sb_cat(s, ", \"stderr\": \"stdout\"");
+    if (o->pty) {
+        struct winsize ws = {0};
+        if ((ioctl(1, TIOCGWINSZ, &ws) != 0 && ioctl(0, TIOCGWINSZ, &ws) != 0) || ws.ws_row == 0 || ws.ws_col == 0) {
+            ws.ws_row = 24;
+            ws.ws_col = 80;
+        }
+        sb_printf(s, ", \"pty\": {\"rows\": %u, \"cols\": %u}", (unsigned)ws.ws_row, (unsigned)ws.ws_col);
+    }
+}
+
+/* --stdin: a thread copies solti-run's stdin to the task's until EOF, then
+   closes the task's. A chunk nobody reads (the command closed its stdin, or
+   an attempt ended) is dropped; a restarted attempt gets what comes next. */
+static void *forward_stdin(void *arg) {
+    solti_task_t task = *(solti_task_t *)arg;
+    static char buf[65536];
+    for (;;) {
+        ssize_t n = read(0, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        int rc = solti_task_write(task, buf, (size_t)n, SOLTI_INFINITE, NULL);
+        if (rc < 0 && rc != SOLTI_EPIPE) return NULL; /* no stdin any more */
+    }
+    solti_task_close_stdin(task);
+    return NULL;
+}
+
+static void start_stdin_forwarder(const options_t *o, solti_task_t *task) {
+    if (!o->pipe_stdin) return;
+    pthread_t th;
+    if (pthread_create(&th, NULL, forward_stdin, task) != 0) fail("--stdin: cannot start a thread");
+    pthread_detach(th);
+}
+
 static char *task_spec(const options_t *o) {
     strbuf_t s = {0};
     sb_cat(&s, "{\"slot\": \"solti-run\", \"kind\": {\"subprocess\": {\"mode\": ");
@@ -580,7 +640,7 @@ static char *task_spec(const options_t *o) {
         sb_cat(&s, ", \"cwd\": ");
         sb_json(&s, o->cwd);
     }
-    if (o->inherit_stdin) sb_cat(&s, ", \"stdin\": \"inherit\"");
+    sb_stdio(&s, o);
     sb_printf(&s, "}}, \"timeout\": %" PRId64, o->timeout_ms);
     if (o->kill_grace_ms >= 0) sb_printf(&s, ", \"killGraceMs\": %" PRId64, o->kill_grace_ms);
     sb_policy(&s, o);
@@ -822,6 +882,7 @@ int main(int argc, char **argv) {
         return status;
     }
 
+    start_stdin_forwarder(&o, &task);
     int canceled_by = stream(task);
     solti_exit_t ex;
     rc = solti_task_wait(task, SOLTI_INFINITE, &ex);

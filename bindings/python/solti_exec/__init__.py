@@ -34,6 +34,7 @@ from . import _native, errors
 from ._reader import OutputLagged, Reader
 from .errors import (
     BadHandle,
+    BrokenPipe,
     CalledProcessError,
     BufferTooSmall,
     ChildLost,

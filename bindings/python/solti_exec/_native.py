@@ -39,6 +39,8 @@ __all__ = [
     "SOLTI_EFORKED",
     "SOLTI_ECHILD",
     "SOLTI_EINTERNAL",
+    "SOLTI_EPIPE",
+    "SOLTI_SIGNAL_LEADER",
     "SOLTI_EVENT_LINE",
     "SOLTI_EVENT_STARTED",
     "SOLTI_EVENT_FINISHED",
@@ -88,6 +90,9 @@ SOLTI_EOF = -10
 SOLTI_EFORKED = -11
 SOLTI_ECHILD = -12
 SOLTI_EINTERNAL = -13
+SOLTI_EPIPE = -14
+
+SOLTI_SIGNAL_LEADER = 1 << 0  # solti_task_signal: the leader alone
 
 SOLTI_EVENT_LINE = 1
 SOLTI_EVENT_STARTED = 2
@@ -415,6 +420,18 @@ class Library:
         proto("solti_task_fd", c_int, [solti_task_t], check)
         proto("solti_task_attempts", c_int, [solti_task_t, p_u32], check)
         proto("solti_task_free", c_int, [solti_task_t], check)
+        # Talking to the child: stdin, terminal, signals.  SOLTI_ETIMEDOUT
+        # from a write is its normal flow (a partial write).
+        proto(
+            "solti_task_write",
+            c_int,
+            [solti_task_t, ctypes.c_void_p, size_t, c_int, p_size],
+            _code_checker(lib, (SOLTI_ETIMEDOUT,)),
+        )
+        proto("solti_task_close_stdin", c_int, [solti_task_t], check)
+        proto("solti_task_stdin_fd", c_int, [solti_task_t], check)
+        proto("solti_task_resize", c_int, [solti_task_t, ctypes.c_uint32, ctypes.c_uint32], check)
+        proto("solti_task_signal", c_int, [solti_task_t, c_int, ctypes.c_uint32], check)
         # Debugging, newer than the rest: declared when the library has it.
         self.has_debug_stats = hasattr(lib, "solti_debug_stats")
         if self.has_debug_stats:

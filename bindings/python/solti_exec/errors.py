@@ -35,6 +35,7 @@ __all__ = [
     "ForkedError",
     "ChildLost",
     "InternalError",
+    "BrokenPipe",
     "CalledProcessError",
     "error_for_code",
 ]
@@ -167,6 +168,17 @@ class InternalError(SoltiError):
     CODE = -13
 
 
+class BrokenPipe(SoltiError, BrokenPipeError):
+    """SOLTI_EPIPE: nothing reads the task's stdin any more.
+
+    The child (with everything sharing its stdin) closed its end, or its
+    attempt ended.  Also a :class:`BrokenPipeError`, as a write to
+    ``Popen.stdin`` raises; the host never gets a SIGPIPE.
+    """
+
+    CODE = -14
+
+
 class CalledProcessError(subprocess.CalledProcessError):
     """``Runner.run(..., check=True)``: the task did not succeed.
 
@@ -205,6 +217,7 @@ _BY_CODE: dict[int, type[SoltiError]] = {
         ForkedError,
         ChildLost,
         InternalError,
+        BrokenPipe,
     )
     if cls.CODE is not None
 }

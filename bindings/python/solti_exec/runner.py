@@ -156,13 +156,16 @@ class Runner:
         env: EnvLike | None = None,
         cwd: str | os.PathLike[str] | None = None,
         fail_on_non_zero: bool = True,
-        stdin: Literal["null", "inherit"] = "null",
+        stdin: Literal["null", "inherit", "pipe"] = "null",
         restart: Any = None,
         backoff: Any = None,
         admission: str | None = None,
         max_retries: int | None = None,
         kill_grace: float | None = None,
         output: Output | Mapping[str, Any] | None = None,
+        stderr: Literal["pipe", "stdout"] | None = None,
+        pty: bool | tuple[int, int] | None = None,
+        input: bytes | str | None = None,
     ) -> Task:
         """Builds a task (nothing starts until ``spawn()``).
 
@@ -193,6 +196,9 @@ class Runner:
             max_retries=max_retries,
             kill_grace=kill_grace,
             output=output,
+            stderr=stderr,
+            pty=pty,
+            input=input,
         )
         return self.build(spec)
 
@@ -229,6 +235,9 @@ class Runner:
         `check`, a task that did not succeed raises
         :class:`~solti_exec.CalledProcessError` (a
         :class:`subprocess.CalledProcessError`) carrying the output.
+        ``input=`` (bytes or str) is fed to the child's stdin, which is then
+        closed, as ``subprocess.run(input=...)`` does; without it the
+        child's stdin is /dev/null.
         """
         task_args.setdefault("output", Output(when_full="block"))
         with self.task(mode, **task_args) as task:

@@ -282,13 +282,16 @@ def task_spec(
     env: EnvLike | None = None,
     cwd: str | os.PathLike[str] | None = None,
     fail_on_non_zero: bool = True,
-    stdin: Literal["null", "inherit"] = "null",
+    stdin: Literal["null", "inherit", "pipe"] = "null",
     restart: Restart | str | Mapping[str, Any] | None = None,
     backoff: Backoff | Mapping[str, Any] | None = None,
     admission: str | None = None,
     max_retries: int | None = None,
     kill_grace: float | None = None,
     output: Output | Mapping[str, Any] | None = None,
+    stderr: Literal["pipe", "stdout"] | None = None,
+    pty: bool | tuple[int, int] | None = None,
+    input: bytes | str | None = None,
 ) -> dict[str, Any]:
     """Builds a task spec (a dict ready for ``json.dumps``).
 
@@ -301,7 +304,8 @@ def task_spec(
         env: added to the child's environment (the host's at spawn time).
         cwd: working directory; default the host's.
         fail_on_non_zero: a non-zero exit is a failure (default True).
-        stdin: "null" (default, /dev/null) or "inherit" (the host's stdin).
+        stdin: "null" (default, /dev/null), "inherit" (the host's stdin) or
+            "pipe" (a pipe per attempt, written with ``Task.write``).
         restart: "never" (default), "on_failure", "always" or a :class:`Restart`.
         backoff: a :class:`Backoff` for the delays between restarts.
         admission: what spawn does while an attempt runs: "drop_if_running"
@@ -311,6 +315,14 @@ def task_spec(
             timeout (default: SIGKILL at once).
         output: this task's output ring (:class:`Output`), replacing the
             runner's.
+        stderr: "stdout" merges stderr into stdout (``2>&1``): one stream
+            in the child's own order, every line marked stdout.  Two pipes
+            (the default) keep no order between stdout and stderr.
+        pty: a terminal on the child's 0, 1 and 2: True (24 x 80) or
+            (rows, cols).  Output is one stream; echo is on.
+        input: bytes (str is encoded as UTF-8) written to each attempt's
+            stdin, which is then closed; implies stdin "pipe".  At most
+            16 MiB: write more with ``Task.write``.
     """
     if isinstance(mode, (Command, Script)):
         wire_mode: Any = mode.to_wire()
@@ -327,6 +339,7 @@ def task_spec(
         sub["cwd"] = os.fsdecode(cwd)
     sub["failOnNonZero"] = bool(fail_on_non_zero)
     sub["stdin"] = stdin
+    _stdio_fields(sub, stderr, pty, input)
     spec: dict[str, Any] = {
         "slot": slot,
         "kind": {"subprocess": sub},
@@ -347,6 +360,23 @@ def task_spec(
     if output is not None:
         spec["output"] = _wire(output)
     return spec
+
+
+def _stdio_fields(sub: dict[str, Any], stderr: str | None, pty: bool | tuple[int, int] | None, input: bytes | str | None) -> None:
+    """Adds the spec's stderr, pty and input fields (wire format)."""
+    if stderr is not None:
+        sub["stderr"] = stderr
+    if pty is not None and pty is not False:
+        if pty is True:
+            sub["pty"] = {}
+        else:
+            rows, cols = pty
+            sub["pty"] = {"rows": rows, "cols": cols}
+    if input is not None:
+        data = input.encode("utf-8") if isinstance(input, str) else bytes(input)
+        sub["input"] = base64.b64encode(data).decode("ascii")
+        if sub.get("stdin") == "null":
+            sub["stdin"] = "pipe"
 
 
 def runner_config(

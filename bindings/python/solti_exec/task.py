@@ -6,6 +6,8 @@ import asyncio
 import ctypes
 import json
 import math
+import signal
+import threading
 import time
 import weakref
 from itertools import chain
@@ -16,7 +18,7 @@ from . import _lines
 from ._bytes import ByteReader
 from ._lines import LineRunReader
 from ._reader import POLL_SLICE_MS, LagPolicy, OutputLagged, Reader, lag_handler
-from .errors import BadHandle, SoltiError, StateError
+from .errors import BadHandle, SoltiError, StateError, Timeout
 from .events import Event, ExitReport, Line, Stream
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -338,6 +340,145 @@ class Task:
                 yield got
                 continue
             await self._readable(loop)
+
+    # ---- talking to the child: stdin, terminal, signals -----------------------------
+
+    def write(self, data: bytes | bytearray | memoryview | str, timeout: float | None = None) -> int:
+        """Writes `data` (str is encoded as UTF-8) to the running attempt's
+        stdin (``stdin="pipe"``) or terminal (``pty``) and returns how many
+        bytes went in: all of them, unless `timeout` (seconds; None waits
+        as long as it takes, in slices so Ctrl-C interrupts) passed first,
+        which raises :class:`Timeout` with ``.written`` set.  Read the
+        output in another thread (or with asyncio) while writing more than
+        a pipe holds to a child that answers as it reads.
+
+        Raises:
+            BrokenPipe: nothing reads it any more (the child closed its
+                stdin, or its attempt ended); a :class:`BrokenPipeError`.
+            StateError: no stdin pipe or pty, the spec has an ``input``, the
+                task was never spawned, or :meth:`close_stdin` was called.
+        """
+        buf = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        return self._write_from(buf, 0, timeout)
+
+    def _write_from(self, buf: bytes, start: int, timeout: float | None) -> int:
+        """write() of buf[start:], without copying it; returns the bytes written."""
+        total = len(buf)
+        base = ctypes.cast(ctypes.c_char_p(buf), ctypes.c_void_p).value or 0
+        deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
+        done = start
+        written = ctypes.c_size_t()
+        dll = self._lib.dll
+        while True:
+            if deadline is None:
+                slice_ms = POLL_SLICE_MS
+            else:
+                slice_ms = max(0, min(POLL_SLICE_MS, math.ceil((deadline - time.monotonic()) * 1000)))
+            written.value = 0
+            try:
+                rc = dll.solti_task_write(self._handle, base + done, total - done, slice_ms, ctypes.byref(written))
+            except SoltiError as e:
+                e.written = done - start + written.value  # type: ignore[attr-defined]
+                raise
+            done += written.value
+            if rc == n.SOLTI_OK:
+                return done - start
+            if deadline is not None and time.monotonic() >= deadline:
+                err = self._lib.error(rc, "solti_task_write")
+                err.written = done - start  # type: ignore[attr-defined]
+                raise err
+
+    def close_stdin(self) -> None:
+        """Closes the running attempt's stdin, so the child reads EOF (under
+        a pty: writes ^D, the terminal's end of file).  Idempotent."""
+        self._lib.dll.solti_task_close_stdin(self._handle)
+
+    @property
+    def stdin_fd(self) -> int:
+        """The running attempt's stdin descriptor, for a poll for
+        writability; valid until :meth:`close_stdin` or the attempt's end.
+        Owned by the library: do not write to it or close it."""
+        return int(self._lib.dll.solti_task_stdin_fd(self._handle))
+
+    async def awrite(self, data: bytes | bytearray | memoryview | str) -> int:
+        """Writes all of `data` to the child's stdin without blocking the
+        event loop: writes what fits, then waits for the stdin descriptor
+        to poll writable (``add_writer``), until all is written.  Returns
+        the number of bytes written; raises as :meth:`write`."""
+        buf = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        loop = asyncio.get_running_loop()
+        done = 0
+        while done < len(buf):
+            try:
+                done += self._write_from(buf, done, 0)
+                return done
+            except Timeout as e:
+                done += e.written  # type: ignore[attr-defined]
+            fd = self.stdin_fd
+            fut = loop.create_future()
+            loop.add_writer(fd, _wake, fut)
+            timer = loop.call_later(_ASYNC_RECHECK_S, _wake, fut)
+            try:
+                await fut
+            finally:
+                timer.cancel()
+                loop.remove_writer(fd)
+        return done
+
+    def resize(self, rows: int, cols: int) -> None:
+        """Sets the terminal size of a ``pty`` task; the child gets SIGWINCH.
+        Later attempts start at this size too."""
+        self._lib.dll.solti_task_resize(self._handle, rows, cols)
+
+    def send_signal(self, sig: int, *, leader_only: bool = False) -> None:
+        """Sends signal `sig` to the running attempt's process group (and
+        every orphaned descendant), or with `leader_only` to its leader
+        alone; race-free (the attempt's shim, the leader's parent, sends
+        it).  Like ``Popen.send_signal``, does nothing once the task is done.
+
+        Raises:
+            StateError: the task was never spawned, or is between attempts.
+        """
+        flags = n.SOLTI_SIGNAL_LEADER if leader_only else 0
+        try:
+            self._lib.dll.solti_task_signal(self._handle, int(sig), flags)
+        except StateError:
+            if self.done():
+                return
+            raise
+
+    def terminate(self) -> None:
+        """SIGTERM to the running attempt (see :meth:`send_signal`).  The
+        attempt ends as killed by a signal and restart policies apply; use
+        :meth:`cancel` to stop the task for good."""
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL to the running attempt (see :meth:`terminate`)."""
+        self.send_signal(signal.SIGKILL)
+
+    async def wait_async(self, timeout: float | None = None) -> ExitReport:
+        """``await`` form of :meth:`wait`: waits in a worker thread, in
+        slices, without blocking the event loop; cancelling the await stops
+        the worker's wait at its next slice."""
+        stop = threading.Event()
+        deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
+
+        def sliced() -> ExitReport:
+            while True:
+                left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+                step = POLL_SLICE_MS / 1000 if left is None else min(POLL_SLICE_MS / 1000, left)
+                try:
+                    return self.wait(step)
+                except Timeout:
+                    if stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
+                        raise
+
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(None, sliced)
+        finally:
+            stop.set()
 
     async def _abatches(self, reader: Reader, decode: Callable[[int], Iterable[Any]]) -> AsyncIterator[Iterable[Any]]:
         """Drains with timeout-0 polls after each readiness of the fd."""

@@ -29,6 +29,7 @@ ALL = [
     (se.ForkedError, n.SOLTI_EFORKED),
     (se.ChildLost, n.SOLTI_ECHILD),
     (se.InternalError, n.SOLTI_EINTERNAL),
+    (se.BrokenPipe, n.SOLTI_EPIPE),
 ]
 
 
