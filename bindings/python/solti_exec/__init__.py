@@ -49,6 +49,8 @@ from .errors import (
     Timeout,
     Unsupported,
 )
+# A failed spawn with an errno is also the OSError subprocess.Popen raises.
+from .errors import SpawnFileNotFoundError, SpawnOSError, SpawnPermissionError
 from .events import (
     Event,
     EventKind,
