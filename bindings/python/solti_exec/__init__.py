@@ -51,6 +51,8 @@ from .errors import (
 )
 # A failed spawn with an errno is also the OSError subprocess.Popen raises.
 from .errors import SpawnFileNotFoundError, SpawnOSError, SpawnPermissionError
+# Runner.run(timeout=...) that expired, as subprocess.run raises it.
+from .errors import TimeoutExpired
 from .events import (
     Event,
     EventKind,

@@ -40,6 +40,7 @@ __all__ = [
     "ChildLost",
     "InternalError",
     "CalledProcessError",
+    "TimeoutExpired",
     "error_for_code",
 ]
 
@@ -239,6 +240,25 @@ class CalledProcessError(subprocess.CalledProcessError):
 
     def __reduce__(self):  # picklable, like SoltiError
         return (type(self), (self.returncode, self.cmd, self.output, self.stderr, self.report, self.id))
+
+
+class TimeoutExpired(subprocess.TimeoutExpired):
+    """``Runner.run(..., timeout=...)``: the task's timeout passed and its
+    whole tree was killed.
+
+    A :class:`subprocess.TimeoutExpired` (``except
+    subprocess.TimeoutExpired`` catches it), with ``cmd``, ``timeout``
+    (seconds), ``output``/``stdout`` and ``stderr`` as read until the kill,
+    plus the task's :attr:`report` (outcome TIMEOUT) and :attr:`id`.
+    """
+
+    def __init__(self, cmd: Any, timeout: Any, output: Any, stderr: Any, report: ExitReport, id: str) -> None:
+        super().__init__(cmd, timeout, output, stderr)
+        self.report = report
+        self.id = id
+
+    def __reduce__(self):  # picklable, like SoltiError
+        return (type(self), (self.cmd, self.timeout, self.output, self.stderr, self.report, self.id))
 
 
 _BY_CODE: dict[int, type[SoltiError]] = {
