@@ -56,6 +56,17 @@ else
     bad "streams: stdout '$(cat "$tmp/o")', stderr '$(cat "$tmp/e")'"
 fi
 
+# The sandbox warnings the line view shows (a capability drop the host
+# refuses, failOnCapError off) are on stderr in bytes mode too.
+"$run" --lines --drop-caps --no-fail-on-cap-error -- true 2>"$tmp/w-lines" >/dev/null
+"$run" --drop-caps --no-fail-on-cap-error -- true 2>"$tmp/w-bytes" >/dev/null
+if grep -q '^solti-run: warning: ' "$tmp/w-lines"; then
+    cmp -s "$tmp/w-lines" "$tmp/w-bytes" && ok "bytes mode prints the sandbox warnings" \
+        || bad "warnings: lines mode '$(cat "$tmp/w-lines")', bytes mode '$(cat "$tmp/w-bytes")'"
+else
+    echo "skip sandbox warnings: this host lets solti-run drop every capability (no warning to show)"
+fi
+
 # ---- A reader that goes away ---------------------------------------------------
 
 # The tree (a background child and a setsid one included) writes its pids
@@ -146,11 +157,13 @@ status "not executable, in a directory named like ENOENT" 126 'permission denied
     -- "$run" -- "$tmp/no such file or directory/plain"
 status "a directory"           126 -                      -- "$run" -- "$tmp"
 status "not a program (ENOEXEC)" 126 'exec format error'  -- "$run" -- "$tmp/junk"
-status "not found"             127 'no such file or directory' -- "$run" -- solti-no-such-program
+# A PATH of readable directories: like env(1), a search that met a directory
+# it may not enter (EACCES) ends in 126, not 127.
+status "not found"             127 'no such file or directory' -- env PATH=/usr/bin:/bin "$run" -- solti-no-such-program
 status "not found, by path"    127 -                      -- "$run" -- "$tmp/nonexistent"
 status "script runtime"        0   -  -- "$run" --script "$tmp/plain" --runtime bash
 status "lines mode, code"      7   -  -- "$run" --lines -- sh -c 'exit 7'
-status "lines mode, not found" 127 -  -- "$run" --lines -- solti-no-such-program
+status "lines mode, not found" 127 -  -- env PATH=/usr/bin:/bin "$run" --lines -- solti-no-such-program
 
 if [ $failures -gt 0 ]; then
     echo "test_solti_run_pipe: $failures failed"
