@@ -224,6 +224,11 @@ int solti_task_free(solti_task_t task) {
     return soltigo_task_free(task);
 }
 
+int solti_task_spawn_failure(solti_task_t task, solti_spawn_failure_t *failure_out) {
+    FORK_GUARD();
+    return soltigo_task_spawn_failure(task, failure_out);
+}
+
 int solti_debug_stats(solti_debug_stats_t *stats_out) {
     FORK_GUARD();
     return soltigo_debug_stats(stats_out);

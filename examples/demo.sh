@@ -8,9 +8,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 step() { printf '\n%s== %s%s\n$ %s\n' "$bold" "$1" "$plain" "$2"; }
 
-step "1. A script streaming its output live (stderr is prefixed)" \
-     "solti-run --script examples/countdown.sh --runtime bash --json"
-"$run" --script "$here/countdown.sh" --runtime bash --json
+step "1. A script streaming its output live, framed in lines (stderr is prefixed)" \
+     "solti-run --lines --script examples/countdown.sh --runtime bash --json"
+"$run" --lines --script "$here/countdown.sh" --runtime bash --json
 echo "exit status: $?"
 
 step "2. A failing command and its exit report" \

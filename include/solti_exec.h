@@ -716,6 +716,47 @@ int solti_task_resize(solti_task_t task, uint32_t rows, uint32_t cols);
  */
 int solti_task_signal(solti_task_t task, int sig, uint32_t flags);
 
+/* ---- Spawn failures ----------------------------------------------------- */
+
+/*
+ * Which step of a spawn failed, on what, with which errno: filled by
+ * solti_task_spawn_failure, so a caller can tell a missing program from a
+ * bad directory or the library's own trouble without reading the message.
+ */
+typedef struct solti_spawn_failure {
+    char step[16];   /* NUL-terminated; the library's steps: "plan", "pipe",
+                        "stdin", "fork", "shim" (the exec shim could not be
+                        run), "status"; the shim's, in its order: "cgroup",
+                        "rlimit", "caps", "nnp", "signals", "fds", "chdir"
+                        (the spec's cwd), "exec" (the program), "subreaper" */
+    int32_t errnum;  /* the failing call's errno (ENOENT, EACCES, ...); 0 when
+                        the cause is not an errno */
+    int32_t sandbox; /* 1 for a sandbox step (cgroup, rlimit, caps, nnp): the
+                        spawn gave SOLTI_ESANDBOX; else 0 (SOLTI_ESPAWN) */
+    size_t arg_len;  /* the full length of what the step worked on; more than
+                        sizeof arg - 1 when arg is cut */
+    char arg[4096];  /* NUL-terminated, cut to 4095 bytes: the program for
+                        "exec", the directory for "chdir", the shim's path for
+                        "shim", the limit for "rlimit"; "" when none */
+} solti_spawn_failure_t;
+
+/*
+ * Reports why the task's last run could not start, when it ended because a
+ * spawn step failed (solti_task_spawn gave SOLTI_ESPAWN or SOLTI_ESANDBOX
+ * for it, or a restart's attempt failed to start and ended the task FATAL).
+ * Never blocks; thread-safe.  failure_out is the caller's, written only when
+ * 1 is returned.  Other failures that end a task FATAL (a cgroup that could
+ * not be prepared) have no step here: they return 0.
+ * Returns:
+ *   1             *failure_out is filled.
+ *   0             no spawn failure: never spawned, running, or ended another
+ *                 way; *failure_out untouched.
+ *   SOLTI_EINVAL  failure_out is NULL.
+ *   SOLTI_EBADF   not a live task.
+ *   SOLTI_EFORKED called in a forked child of the host.
+ */
+int solti_task_spawn_failure(solti_task_t task, solti_spawn_failure_t *failure_out);
+
 /* ---- Debugging ---------------------------------------------------------- */
 
 /*

@@ -43,6 +43,8 @@ static_assert(std::is_same<decltype(&solti_task_poll),
 static_assert(std::is_same<decltype(&solti_task_fd), int (*)(solti_task_t)>::value, "");
 static_assert(std::is_same<decltype(&solti_task_attempts), int (*)(solti_task_t, std::uint32_t *)>::value, "");
 static_assert(std::is_same<decltype(&solti_task_free), int (*)(solti_task_t)>::value, "");
+static_assert(std::is_same<decltype(&solti_task_spawn_failure),
+                           int (*)(solti_task_t, solti_spawn_failure_t *)>::value, "");
 static_assert(std::is_same<decltype(&solti_debug_stats), int (*)(solti_debug_stats_t *)>::value, "");
 
 namespace {

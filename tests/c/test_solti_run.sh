@@ -32,8 +32,10 @@ check() {
 
 check "echo"            0   '^hello world$'         -  -- "$run" -- echo hello world
 check "no --"           0   '^hi$'                  -  -- "$run" echo hi
-check "streams"         3   '^out$'                 '^\[stderr\] err$' \
+check "streams"         3   '^out$'                 '^err$' \
       -- "$run" -- sh -c 'echo out; echo err >&2; exit 3'
+check "streams lines"   3   '^out$'                 '^\[stderr\] err$' \
+      -- "$run" --lines -- sh -c 'echo out; echo err >&2; exit 3'
 check "exit code"       42  -                  -  -- "$run" -- sh -c 'exit 42'
 check "killed"          143 -                  -  -- "$run" -- sh -c 'kill -TERM $$'
 check "timeout"         124 '^before$'              -  -- "$run" --timeout 300ms -- sh -c 'echo before; sleep 5'

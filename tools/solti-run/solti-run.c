@@ -1,16 +1,20 @@
 /*
- * solti-run: run one command (or script) through libsolti_exec, stream its
- * output as it comes, and exit with its exit code.  The library's demo and an
- * everyday tool:
+ * solti-run: run one command (or script) through libsolti_exec, pass its
+ * output through as it comes, and exit with its exit code.  The library's
+ * demo and an everyday tool, as faithful in a pipeline as the command alone:
  *
  *   solti-run --timeout 5s --memory 64M --pids 64 --cpu 50% -- make -j8
  *   solti-run --script build.sh --runtime bash --json -- arg1
  *
  * It builds a runner config (only the parts asked for) and a task spec as
- * JSON, spawns the task, reads events with solti_task_poll driven by
- * solti_task_fd and poll(2), and turns SIGINT/SIGTERM/SIGHUP into a cancel of
- * the whole process tree (the library installs no handlers; this program
- * does, with a self-pipe).
+ * JSON, spawns the task, and copies the child's bytes to its own stdout and
+ * stderr with solti_task_read (output mode "bytes", whenFull "block": lossless
+ * and byte-exact; --lines reads framed lines with solti_task_poll instead),
+ * driven by solti_task_fd and poll(2).  SIGINT/SIGTERM/SIGHUP become a cancel
+ * of the whole process tree (the library installs no handlers; this program
+ * does, with a self-pipe), and so does a reader that went away: SIGPIPE is
+ * ignored so that a write gets EPIPE, the tree is canceled and solti-run
+ * exits 141 as a shell pipeline's writer would.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,16 +36,17 @@ enum {
     EXIT_TOOL = 125,      /* solti-run's own error (bad usage, library refused) */
     EXIT_CANNOT_RUN = 126, /* the command exists but could not be started */
     EXIT_NOT_FOUND = 127, /* the command was not found */
-    EXIT_TIMEOUT = 124    /* --timeout passed, like coreutils timeout */
+    EXIT_TIMEOUT = 124,   /* --timeout passed, like coreutils timeout */
+    EXIT_PIPE = 128 + SIGPIPE /* solti-run's stdout or stderr was closed */
 };
 
 static const char usage_text[] =
     "usage: solti-run [options] -- CMD [ARGS...]\n"
     "       solti-run [options] --script FILE [--runtime bash|python|node] [-- ARGS...]\n"
     "\n"
-    "Runs CMD in its own process group through libsolti_exec, streams its stdout\n"
-    "to stdout and its stderr to stderr (prefixed \"[stderr] \"), and exits with\n"
-    "its exit code.\n"
+    "Runs CMD in its own process group through libsolti_exec, passes its stdout\n"
+    "and stderr through byte for byte as they come (nothing lost, nothing\n"
+    "added), and exits with its exit code.\n"
     "\n"
     "options:\n"
     "  --timeout DUR      kill the whole tree after DUR (default 24h); exit 124\n"
@@ -89,6 +94,8 @@ static const char usage_text[] =
     "                     goes through the terminal (^D after the input's end)\n"
     "  --script FILE      run FILE's contents with --runtime (default bash)\n"
     "  --name NAME        runner name in run ids and metrics (default solti-run)\n"
+    "  --lines            frame the output in lines instead: stderr prefixed\n"
+    "                     \"[stderr] \", invalid UTF-8 replaced, long lines cut\n"
     "  --json             print the exit report as JSON on stdout at the end\n"
     "                     (after the command's own output)\n"
     "  --json-file PATH   write the exit report to PATH instead (created or\n"
@@ -99,8 +106,10 @@ static const char usage_text[] =
     "\n"
     "DUR is a number with ms, s, m or h (no suffix: seconds), e.g. 500ms, 1.5s.\n"
     "Exit status: the command's; 128+N if a signal N killed it or solti-run was\n"
-    "interrupted; 124 on timeout; 125 solti-run's own error; 126 the command\n"
-    "could not be started; 127 it was not found.\n";
+    "interrupted; 141 (128+SIGPIPE) when solti-run's output was closed, which\n"
+    "kills the command's tree; 124 on timeout; 125 solti-run's own error (a bad\n"
+    "--cwd included); 126 the command was found but could not be run; 127 it\n"
+    "was not found.\n";
 
 /* ---- Errors ----------------------------------------------------------------- */
 
@@ -232,6 +241,7 @@ typedef struct options {
     limit_opt_t max_retries;     /* --max-retries */
     int no_fail_on_cap_error;    /* --no-fail-on-cap-error */
     int json_fd;           /* --json-fd, or -1 */
+    int lines;             /* --lines: line framing instead of bytes */
     const char **keep_caps;
     size_t n_keep_caps;
     const char **env;
@@ -373,6 +383,15 @@ static int parse_policy_option(const char *opt, const char *value, options_t *o)
     return 1;
 }
 
+/* --lines. Returns 1 if opt was it. */
+static int parse_output_option(const char *opt, options_t *o) {
+    if (strcmp(opt, "--lines") == 0) {
+        o->lines = 1;
+        return 1;
+    }
+    return 0;
+}
+
 /* The checks between policy options, once all are read. */
 static void check_policy_options(const options_t *o) {
     if (o->restart_interval_ms >= 0 && (o->restart == NULL || strcmp(o->restart, "always") != 0))
@@ -453,6 +472,7 @@ static void parse_options(int argc, char **argv, options_t *o) {
         else if (strcmp(opt, "--name") == 0) o->name = value;
         else if (strcmp(opt, "--json") == 0) o->json = 1;
         else if (parse_report_option(opt, value, o)) { /* done */ }
+        else if (parse_output_option(opt, o)) { /* done */ }
         else if (parse_policy_option(opt, value, o)) { /* done */ }
         else usage_error("unknown option %s", arg);
     }
@@ -539,6 +559,12 @@ static void sb_policy(strbuf_t *s, const options_t *o) {
         sb_cat(s, "}");
     }
     if (o->max_retries.set) sb_printf(s, ", \"maxRetries\": %" PRIu64, o->max_retries.v);
+}
+
+/* The task's output: lossless either way (the pipe readers wait for
+   solti-run, as a pipe would); bytes unless --lines. */
+static void sb_output(strbuf_t *s, const options_t *o) {
+    sb_printf(s, ", \"output\": {\"mode\": \"%s\", \"whenFull\": \"block\"}", o->lines ? "lines" : "bytes");
 }
 
 static void read_file(const char *path, strbuf_t *out) {
@@ -644,6 +670,7 @@ static char *task_spec(const options_t *o) {
     sb_printf(&s, "}}, \"timeout\": %" PRId64, o->timeout_ms);
     if (o->kill_grace_ms >= 0) sb_printf(&s, ", \"killGraceMs\": %" PRId64, o->kill_grace_ms);
     sb_policy(&s, o);
+    sb_output(&s, o);
     sb_cat(&s, "}");
     return s.p;
 }
@@ -672,6 +699,10 @@ static void install_signal_handlers(void) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    /* A reader that went away must show as EPIPE from write, so that the
+       task's tree is canceled and cleaned up before solti-run exits 141;
+       the command itself gets every disposition back to default. */
+    signal(SIGPIPE, SIG_IGN);
 }
 
 /* The first signal received, or 0. */
@@ -684,6 +715,38 @@ static int take_signal(void) {
 }
 
 /* ---- Streaming ------------------------------------------------------------ */
+
+/* How streaming ended, besides the task's own end. */
+typedef struct stream_end {
+    int signo;  /* the signal that made solti-run cancel the task, or 0 */
+    int broken; /* 1: a write to stdout or stderr failed with EPIPE (the
+                   reader went away), and the task was canceled */
+} stream_end_t;
+
+/* Cancels the task once, for a signal or a reader that went away. */
+static void cancel_once(solti_task_t task, stream_end_t *end, int signo, int broken) {
+    if (end->signo != 0 || end->broken) return;
+    end->signo = signo;
+    end->broken = broken;
+    int rc = solti_task_cancel(task);
+    if (rc < 0) fail_library(rc);
+}
+
+/* Sleeps until the task has something (fd readable), a signal came, or a
+   second passed; a signal cancels the task. */
+static void wait_for_more(solti_task_t task, int fd, stream_end_t *end) {
+    struct pollfd p[2] = {{.fd = signal_pipe[0], .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+    if (poll(p, fd >= 0 ? 2 : 1, fd >= 0 ? 1000 : 200) < 0 && errno != EINTR)
+        fail("poll: %s", strerror(errno));
+    int signo = take_signal();
+    if (signo != 0) cancel_once(task, end, signo, 0);
+}
+
+static void print_warning(const char *data, size_t len) {
+    fprintf(stderr, "solti-run: warning: %.*s\n", (int)len, data);
+}
+
+/* Lines mode (--lines) --------------------------------------------------------- */
 
 static void print_event(const solti_event_t *e) {
     switch (e->kind) {
@@ -706,22 +769,21 @@ static void print_event(const solti_event_t *e) {
         break;
     case SOLTI_EVENT_WARNING:
         fflush(stdout);
-        fprintf(stderr, "solti-run: warning: %.*s\n", (int)e->len, e->data);
+        print_warning(e->data, e->len);
         break;
     default: /* STARTED, FINISHED: the exit report says it */
         break;
     }
 }
 
-/* Streams the task's events until SOLTI_EOF; returns the signal that made us
-   cancel it, or 0. */
-static int stream(solti_task_t task) {
+/* Streams the task's line events until SOLTI_EOF. */
+static stream_end_t stream_lines(solti_task_t task) {
     size_t cap = 256 * 1024;
     char *buf = xrealloc(NULL, cap);
     solti_event_t events[64];
     uint64_t cursor = 0;
     int fd = solti_task_fd(task); /* < 0: fall back to blocking polls */
-    int canceled_by = 0;
+    stream_end_t end = {0, 0};
     for (;;) {
         size_t count = 0;
         int rc = solti_task_poll(task, &cursor, events, 64, buf, cap, fd >= 0 ? 0 : 200, &count);
@@ -732,23 +794,74 @@ static int stream(solti_task_t task) {
             continue;
         }
         if (rc < 0) fail_library(rc);
-        for (size_t i = 0; i < count; i++) print_event(&events[i]);
-        fflush(stdout);
-        if (count > 0 && fd >= 0) continue; /* there may be more */
-
-        /* Caught up: sleep until output, the end, or a signal. */
-        struct pollfd p[2] = {{.fd = signal_pipe[0], .events = POLLIN}, {.fd = fd, .events = POLLIN}};
-        if (poll(p, fd >= 0 ? 2 : 1, fd >= 0 ? 1000 : 0) < 0 && errno != EINTR)
-            fail("poll: %s", strerror(errno));
-        int signo = take_signal();
-        if (signo != 0 && canceled_by == 0) {
-            canceled_by = signo;
-            rc = solti_task_cancel(task);
-            if (rc < 0) fail_library(rc);
+        if (!end.broken) {
+            for (size_t i = 0; i < count; i++) print_event(&events[i]);
+            if (fflush(stdout) != 0 && errno == EPIPE) cancel_once(task, &end, 0, 1);
         }
+        if (count > 0 && fd >= 0) continue; /* there may be more */
+        wait_for_more(task, fd, &end);
     }
     free(buf);
-    return canceled_by;
+    return end;
+}
+
+/* Bytes mode (the default) ------------------------------------------------------ */
+
+/* Writes all of data to fd. Returns 0, or the errno of a failed write. */
+static int write_all(int fd, const char *data, size_t len) {
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The sandbox warnings of the first attempt: the WARNING events before its
+   STARTED, which solti_task_spawn has put in the ring by the time it
+   returns.  This reader stops at STARTED, before any output, so the bytes
+   reader stays the one furthest ahead, whose output block mode keeps. */
+static void print_start_warnings(solti_task_t task) {
+    char buf[8192];
+    solti_event_t ev;
+    uint64_t cursor = 0;
+    size_t count = 0;
+    while (solti_task_poll(task, &cursor, &ev, 1, buf, sizeof buf, 0, &count) == SOLTI_OK && count == 1) {
+        if (ev.kind == SOLTI_EVENT_WARNING) print_warning(ev.data, ev.len);
+        if (ev.kind != SOLTI_EVENT_WARNING) break; /* STARTED */
+    }
+}
+
+/* Copies the task's stdout and stderr bytes to solti-run's own, each chunk
+   as it comes, until SOLTI_EOF. */
+static stream_end_t stream_bytes(solti_task_t task) {
+    size_t cap = 1u << 20;
+    char *buf = xrealloc(NULL, cap);
+    solti_read_cursor_t cursor = {0, 0};
+    int fd = solti_task_fd(task);
+    stream_end_t end = {0, 0};
+    print_start_warnings(task);
+    for (;;) {
+        size_t n = 0;
+        solti_read_info_t info;
+        int rc = solti_task_read(task, &cursor, SOLTI_STDOUT | SOLTI_STDERR, buf, cap, fd >= 0 ? 0 : 200, &n,
+                                 &info);
+        if (rc == SOLTI_EOF) break;
+        if (rc < 0) fail_library(rc);
+        if (info.lost_bytes > 0 || info.lost_events > 0) /* never in block mode */
+            fprintf(stderr, "solti-run: %" PRIu64 " bytes of output lost\n", info.lost_bytes);
+        if (n > 0 && !end.broken) {
+            int err = write_all(info.stream == SOLTI_STDERR ? STDERR_FILENO : STDOUT_FILENO, buf, n);
+            if (err == EPIPE) cancel_once(task, &end, 0, 1);
+            else if (err != 0) fail("writing the command's output: %s", strerror(err));
+        }
+        if (n > 0 && fd >= 0) continue; /* there may be more */
+        wait_for_more(task, fd, &end);
+    }
+    free(buf);
+    return end;
 }
 
 /* ---- The end ---------------------------------------------------------------- */
@@ -829,9 +942,21 @@ static void print_report(const options_t *o, const solti_exit_t *ex) {
     free(s.p);
 }
 
+/* The status for a task that could not start, chosen from the failing step
+   and its errno as env(1) and timeout(1) do: the program not found (exec,
+   ENOENT) 127; found but not runnable (exec, any other errno) 126; anything
+   else, a bad --cwd, a limit that could not be applied or the library's own
+   trouble, 125. */
+static int spawn_failure_status(solti_task_t task) {
+    solti_spawn_failure_t f;
+    if (solti_task_spawn_failure(task, &f) != 1 || strcmp(f.step, "exec") != 0) return EXIT_TOOL;
+    return f.errnum == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+}
+
 /* The shell-style exit status for how the task ended. */
-static int exit_status(const solti_exit_t *ex, int canceled_by) {
-    if (canceled_by != 0) return 128 + canceled_by;
+static int exit_status(solti_task_t task, const solti_exit_t *ex, stream_end_t end) {
+    if (end.broken) return EXIT_PIPE;
+    if (end.signo != 0) return 128 + end.signo;
     switch (ex->outcome) {
     case SOLTI_OUTCOME_SUCCESS:
     case SOLTI_OUTCOME_FAILURE:
@@ -839,18 +964,13 @@ static int exit_status(const solti_exit_t *ex, int canceled_by) {
         return ex->exit_code >= 0 ? ex->exit_code & 0xff : EXIT_TOOL;
     case SOLTI_OUTCOME_TIMEOUT: return EXIT_TIMEOUT;
     case SOLTI_OUTCOME_CANCELED: return 128 + (ex->signal > 0 ? ex->signal : SIGKILL);
+    case SOLTI_OUTCOME_FATAL: /* a restart that could not start */
+        fprintf(stderr, "solti-run: %s\n", ex->reason);
+        return spawn_failure_status(task);
     default:
         fprintf(stderr, "solti-run: %s\n", ex->reason);
         return EXIT_TOOL;
     }
-}
-
-/* The status for a spawn that failed: 127 not found, 126 not runnable, 125 ours. */
-static int spawn_failure_status(int code) {
-    char msg[2048];
-    solti_last_error(msg, sizeof msg);
-    if (code != SOLTI_ESPAWN) return EXIT_TOOL;
-    return strstr(msg, "no such file or directory") ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
 }
 
 int main(int argc, char **argv) {
@@ -874,8 +994,8 @@ int main(int argc, char **argv) {
     install_signal_handlers();
     rc = solti_task_spawn(task);
     if (rc < 0) {
-        int status = spawn_failure_status(rc);
         print_library_error(rc);
+        int status = spawn_failure_status(task);
         solti_exit_t ex;
         if (o.json && solti_task_wait(task, 0, &ex) == SOLTI_OK) print_report(&o, &ex);
         solti_runner_free(runner);
@@ -883,13 +1003,13 @@ int main(int argc, char **argv) {
     }
 
     start_stdin_forwarder(&o, &task);
-    int canceled_by = stream(task);
+    stream_end_t end = o.lines ? stream_lines(task) : stream_bytes(task);
     solti_exit_t ex;
     rc = solti_task_wait(task, SOLTI_INFINITE, &ex);
     if (rc < 0) fail_library(rc);
-    print_end_note(&o, &ex);
+    if (!end.broken) print_end_note(&o, &ex);
     if (o.json) print_report(&o, &ex);
-    int status = exit_status(&ex, canceled_by);
+    int status = exit_status(task, &ex, end);
     solti_runner_free(runner);
     return status;
 }

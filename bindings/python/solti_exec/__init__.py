@@ -50,6 +50,10 @@ from .errors import (
     Timeout,
     Unsupported,
 )
+# A failed spawn with an errno is also the OSError subprocess.Popen raises.
+from .errors import SpawnFileNotFoundError, SpawnOSError, SpawnPermissionError
+# Runner.run(timeout=...) that expired, as subprocess.run raises it.
+from .errors import TimeoutExpired
 from .events import (
     Event,
     EventKind,

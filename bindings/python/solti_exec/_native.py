@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .errors import ChildLost, SoltiError, error_for_code
+from .errors import ChildLost, SoltiError, error_for_code, spawn_error
 
 __all__ = [
     "SOLTI_INFINITE",
@@ -61,6 +61,7 @@ __all__ = [
     "solti_event_t",
     "solti_exit_t",
     "solti_debug_stats_t",
+    "solti_spawn_failure_t",
     "Library",
     "load",
     "library_candidates",
@@ -212,6 +213,18 @@ class solti_exit_t(ctypes.Structure):
         ("memory_peak_bytes", ctypes.c_int64),
         ("cgroup_cpu_us", ctypes.c_int64),
         ("reason", ctypes.c_char * 256),
+    ]
+
+
+class solti_spawn_failure_t(ctypes.Structure):
+    """``struct solti_spawn_failure``: the step, errno and argument of a failed spawn."""
+
+    _fields_ = [
+        ("step", ctypes.c_char * 16),
+        ("errnum", ctypes.c_int32),
+        ("sandbox", ctypes.c_int32),
+        ("arg_len", ctypes.c_size_t),
+        ("arg", ctypes.c_char * 4096),
     ]
 
 
@@ -432,10 +445,35 @@ class Library:
         proto("solti_task_stdin_fd", c_int, [solti_task_t], check)
         proto("solti_task_resize", c_int, [solti_task_t, ctypes.c_uint32, ctypes.c_uint32], check)
         proto("solti_task_signal", c_int, [solti_task_t, c_int, ctypes.c_uint32], check)
+        # Spawn failures: the step and errno behind SOLTI_ESPAWN and
+        # SOLTI_ESANDBOX, so that errors.py can raise FileNotFoundError or
+        # PermissionError as Popen does (declared when the library has it).
+        self.has_spawn_failure = hasattr(lib, "solti_task_spawn_failure")
+        if self.has_spawn_failure:
+            proto("solti_task_spawn_failure", c_int, [solti_task_t, ctypes.POINTER(solti_spawn_failure_t)], check)
+            proto("solti_task_spawn", c_int, [solti_task_t], self._spawn_checker(check))
         # Debugging, newer than the rest: declared when the library has it.
         self.has_debug_stats = hasattr(lib, "solti_debug_stats")
         if self.has_debug_stats:
             proto("solti_debug_stats", c_int, [ctypes.POINTER(solti_debug_stats_t)], check)
+
+    def _spawn_checker(self, check: Callable[..., Any]) -> Callable[..., Any]:
+        """errcheck for solti_task_spawn: a failed start raises the
+        exception errors.spawn_error picks from its step and errno."""
+        dll = self.dll
+
+        def errcheck(result: int, func: Any, args: tuple[Any, ...]) -> int:
+            if result in (SOLTI_ESPAWN, SOLTI_ESANDBOX):
+                message = _last_error(dll)  # before any other call
+                f = solti_spawn_failure_t()
+                if dll.solti_task_spawn_failure(args[0], ctypes.byref(f)) == 1:
+                    step, errnum, arg = f.step.decode("ascii", "replace"), f.errnum, os.fsdecode(f.arg)
+                else:
+                    step, errnum, arg = None, 0, None
+                raise spawn_error(result, _strerror(dll, result), message, step, errnum, arg)
+            return check(result, func, args)  # type: ignore[no-any-return]
+
+        return errcheck
 
     # Thin wrappers, so callers need not know the ctypes details.
 

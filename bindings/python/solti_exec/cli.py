@@ -1,17 +1,20 @@
 """``python -m solti_exec run [options] -- CMD [ARGS...]``: the Python twin of ``solti-run``.
 
-Runs one command (or script) through the library, streams its stdout to
-stdout and its stderr to stderr (prefixed ``[stderr] ``) as it comes (its
-output ring is lossless, ``when_full="block"``: the command waits for the
-terminal rather than lines being dropped), and
-exits with its exit code: 128+N if signal N killed it or this program was
-interrupted, 124 on timeout, 125 for this program's own errors, 126 if the
-command could not be started, 127 if it was not found.
+Runs one command (or script) through the library, passes its stdout and
+stderr through byte for byte as they come (output mode "bytes", lossless
+``when_full="block"``: the command waits for the reader rather than output
+being dropped; ``--lines`` frames them in lines, stderr prefixed
+``[stderr] ``), and exits with its exit code: 128+N if signal N killed it
+or this program was interrupted, 141 if its output was closed (the tree is
+killed), 124 on timeout, 125 for this program's own errors (a bad ``--cwd``
+included), 126 if the command was found but could not be run, 127 if it was
+not found: chosen from the failing step and errno, never from a message.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import re
 import signal
@@ -20,8 +23,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, Sequence
 
 from . import _native
+from ._bytes import ByteReader
 from ._reader import POLL_SLICE_MS
-from .errors import SoltiError, SpawnError
+from .errors import SoltiError
 from .events import Event, ExitReport, Finished, Lagged, Line, Outcome, Started, Stream, WarningEvent
 from .runner import Runner
 from .spec import Command, Output, Script
@@ -82,14 +86,15 @@ def _parser() -> argparse.ArgumentParser:
         prog=f"{PROG} run",
         usage=f"{PROG} run [options] -- CMD [ARGS...]\n       {PROG} run [options] --script FILE [--runtime R] [-- ARGS...]",
         description=(
-            "Runs CMD in its own process group through libsolti_exec, streams its stdout to stdout "
-            'and its stderr to stderr (prefixed "[stderr] "), and exits with its exit code.'
+            "Runs CMD in its own process group through libsolti_exec, passes its stdout and "
+            "stderr through byte for byte as they come, and exits with its exit code."
         ),
         epilog=(
             "DUR is a number with ms, s, m or h (no suffix: seconds), e.g. 500ms, 1.5s. "
             "Exit status: the command's; 128+N if a signal N killed it or this program was "
-            "interrupted; 124 on timeout; 125 this program's own error; 126 the command could "
-            "not be started; 127 it was not found."
+            "interrupted; 141 its output was closed; 124 on timeout; 125 this program's own error "
+            "(a bad --cwd included); 126 the command was found but could not be run; 127 it was "
+            "not found."
         ),
     )
     run.add_argument("--timeout", type=_duration, default=24 * 3600.0, metavar="DUR",
@@ -110,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--script", metavar="FILE", help="run FILE's contents with --runtime (default bash)")
     run.add_argument("--runtime", choices=("bash", "python", "node"), help="the script's runtime")
     run.add_argument("--name", default="solti-run", help="runner name in run ids and metrics")
+    run.add_argument("--lines", action="store_true",
+                     help='frame the output in lines: stderr prefixed "[stderr] ", long lines cut')
     run.add_argument("--json", action="store_true", help="print the exit report as JSON on stdout at the end")
     run.add_argument("--library", metavar="PATH", help="the libsolti_exec.so to load")
     run.add_argument("command", nargs=argparse.REMAINDER, help="the command and its arguments")
@@ -124,6 +131,16 @@ def _fail(message: str) -> int:
 
 def _library_error(err: SoltiError) -> str:
     return f"{err.strerror}: {err.message}"
+
+
+def spawn_status(err: SoltiError) -> int:
+    """The status for a task that could not start, from the failing step and
+    errno as env(1) does: 127 the program not found (exec, ENOENT), 126
+    found but not runnable (exec, another errno), 125 anything else (a bad
+    --cwd, a limit, the library)."""
+    if getattr(err, "step", None) != "exec":
+        return EXIT_TOOL
+    return EXIT_NOT_FOUND if getattr(err, "errno", None) == errno.ENOENT else EXIT_CANNOT_RUN
 
 
 def exit_status(report: ExitReport, canceled_by: int = 0) -> int:
@@ -190,6 +207,39 @@ class _Printer:
             self.err.flush()
         # Started, Finished: the exit report says it.
         assert isinstance(ev, (Line, Lagged, WarningEvent, Started, Finished))
+
+
+def _start_warnings(task: Task, printer: _Printer) -> None:
+    """The first attempt's sandbox warnings, the events before its STARTED.
+    This reader stops there, before any output, so that the bytes reader
+    stays the one block mode keeps everything for."""
+    reader = task.reader(max_events=1, buffer_bytes=8192)
+    while reader.poll(0) == 1:
+        for ev in reader.decode_events(1):
+            if not isinstance(ev, WarningEvent):
+                return
+            printer.event(ev)
+
+
+def _stream_bytes(task: Task, printer: _Printer, canceled: list[int]) -> None:
+    """Copies the task's bytes to stdout and stderr as they come, until the
+    end; a caught signal cancels the task."""
+    _start_warnings(task, printer)
+    reader = ByteReader(task)
+    requested = 0
+    while True:
+        if canceled and not requested:
+            requested = canceled[0]
+            task.cancel()
+        got = reader.chunk(POLL_SLICE_MS)
+        if got is None:
+            break
+        stream, data = got
+        if stream is None:
+            continue
+        out = printer.err if stream is Stream.STDERR else printer.out
+        out.write(data)
+        out.flush()
 
 
 def _stream(task: Task, printer: _Printer, canceled: list[int]) -> None:
@@ -268,7 +318,7 @@ def _run(args: argparse.Namespace) -> int:
                 kill_grace=args.kill_grace,
                 # Lossless: this program reads everything, so a full ring
                 # only makes the command wait for the terminal, like a pipe.
-                output=Output(when_full="block"),
+                output=Output(mode="lines" if args.lines else "bytes", when_full="block"),
             )
         except SoltiError as e:
             return _fail(_library_error(e))
@@ -278,9 +328,7 @@ def _run(args: argparse.Namespace) -> int:
                 try:
                     task.spawn()
                 except SoltiError as e:
-                    status = EXIT_TOOL
-                    if isinstance(e, SpawnError):
-                        status = EXIT_NOT_FOUND if "no such file or directory" in e.message else EXIT_CANNOT_RUN
+                    status = spawn_status(e)
                     _fail(_library_error(e))
                     if args.json:
                         try:
@@ -288,7 +336,7 @@ def _run(args: argparse.Namespace) -> int:
                         except SoltiError:
                             pass
                     return status
-                _stream(task, printer, canceled)
+                (_stream if args.lines else _stream_bytes)(task, printer, canceled)
                 report = task.wait()
             except SoltiError as e:
                 return _fail(_library_error(e))

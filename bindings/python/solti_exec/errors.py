@@ -14,6 +14,7 @@ after the call and raises the class registered for the code, so::
 
 from __future__ import annotations
 
+import errno as _errno
 import subprocess
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -28,6 +29,9 @@ __all__ = [
     "BadHandle",
     "StateError",
     "SpawnError",
+    "SpawnOSError",
+    "SpawnFileNotFoundError",
+    "SpawnPermissionError",
     "SandboxError",
     "Timeout",
     "BufferTooSmall",
@@ -37,6 +41,7 @@ __all__ = [
     "InternalError",
     "BrokenPipe",
     "CalledProcessError",
+    "TimeoutExpired",
     "error_for_code",
 ]
 
@@ -108,14 +113,62 @@ class StateError(SoltiError):
     CODE = -5
 
 
-class SpawnError(SoltiError):
-    """SOLTI_ESPAWN: the process could not be started (missing binary, bad cwd, ...)."""
+class _StepError(SoltiError):
+    """A spawn that failed at a step: the attributes both kinds share."""
+
+    #: The step that failed ("exec", "chdir", "shim", "rlimit", ...), or None.
+    step: str | None
+    #: What the step worked on: the program for "exec", the directory for
+    #: "chdir", the shim's path for "shim"; None when nothing.
+    filename: str | None
+    #: The failing call's errno, or None.
+    errno: int | None  # type: ignore[assignment]  # OSError subclasses have it too
+
+    def __init__(self, code: int, strerror: str, message: str = "", function: str = "") -> None:
+        super().__init__(code, strerror, message, function)
+        self.step = None
+        self.filename = None
+        self.errno = None
+
+    def __reduce__(self):  # picklable with the step, errno and filename
+        state = {"step": self.step, "filename": self.filename, "errno": self.errno, "strerror": self.strerror}
+        return (type(self), (self.code, self.strerror, self.message, self.function), state)
+
+
+class SpawnError(_StepError):
+    """SOLTI_ESPAWN: the process could not be started (missing binary, bad cwd, ...).
+
+    :attr:`step`, :attr:`errno` and :attr:`filename` say where and why.
+    A failure with an errno is raised as a subclass that is also the
+    ``OSError`` ``subprocess.Popen`` would raise, so existing handlers
+    work: :class:`SpawnFileNotFoundError` (ENOENT: a missing program, or a
+    missing ``cwd``), :class:`SpawnPermissionError` (EACCES, EPERM), else
+    :class:`SpawnOSError`.  ``strerror`` stays the code's text, as on every
+    :class:`SoltiError`; ``os.strerror(e.errno)`` gives the errno's.
+    """
 
     CODE = -6
 
 
-class SandboxError(SoltiError):
-    """SOLTI_ESANDBOX: a required limit or isolation could not be applied."""
+class SpawnOSError(SpawnError, OSError):
+    """A :class:`SpawnError` with an errno: also an ``OSError``."""
+
+
+class SpawnFileNotFoundError(SpawnOSError, FileNotFoundError):
+    """A :class:`SpawnError` for ENOENT: also a ``FileNotFoundError``
+    (``filename`` is the program, or the directory for step "chdir")."""
+
+
+class SpawnPermissionError(SpawnOSError, PermissionError):
+    """A :class:`SpawnError` for EACCES or EPERM: also a ``PermissionError``."""
+
+
+class SandboxError(_StepError):
+    """SOLTI_ESANDBOX: a required limit or isolation could not be applied.
+
+    :attr:`step` ("cgroup", "rlimit", "caps", "nnp"), :attr:`errno` and
+    :attr:`filename` (the limit) say which, when a shim step failed.
+    """
 
     CODE = -7
 
@@ -201,6 +254,25 @@ class CalledProcessError(subprocess.CalledProcessError):
         return (type(self), (self.returncode, self.cmd, self.output, self.stderr, self.report, self.id))
 
 
+class TimeoutExpired(subprocess.TimeoutExpired):
+    """``Runner.run(..., timeout=...)``: the task's timeout passed and its
+    whole tree was killed.
+
+    A :class:`subprocess.TimeoutExpired` (``except
+    subprocess.TimeoutExpired`` catches it), with ``cmd``, ``timeout``
+    (seconds), ``output``/``stdout`` and ``stderr`` as read until the kill,
+    plus the task's :attr:`report` (outcome TIMEOUT) and :attr:`id`.
+    """
+
+    def __init__(self, cmd: Any, timeout: Any, output: Any, stderr: Any, report: ExitReport, id: str) -> None:
+        super().__init__(cmd, timeout, output, stderr)
+        self.report = report
+        self.id = id
+
+    def __reduce__(self):  # picklable, like SoltiError
+        return (type(self), (self.cmd, self.timeout, self.output, self.stderr, self.report, self.id))
+
+
 _BY_CODE: dict[int, type[SoltiError]] = {
     cls.CODE: cls
     for cls in (
@@ -226,3 +298,26 @@ _BY_CODE: dict[int, type[SoltiError]] = {
 def error_for_code(code: int) -> type[SoltiError]:
     """Returns the exception class for a ``SOLTI_E*`` code (SoltiError for unknown ones)."""
     return _BY_CODE.get(code, SoltiError)
+
+
+_SPAWN_OS_ERRORS: dict[int, type[SpawnOSError]] = {
+    _errno.ENOENT: SpawnFileNotFoundError,
+    _errno.EACCES: SpawnPermissionError,
+    _errno.EPERM: SpawnPermissionError,
+}
+
+
+def spawn_error(code: int, strerror: str, message: str, step: str | None, errnum: int, arg: str | None) -> SoltiError:
+    """The exception for a failed ``solti_task_spawn``: chosen from the code
+    and, for SOLTI_ESPAWN, the failing step's errno (never from the
+    message), carrying the step, errno and argument that
+    ``solti_task_spawn_failure`` reported (None when it reported none)."""
+    cls: type[SoltiError] = error_for_code(code)
+    if cls is SpawnError and errnum:
+        cls = _SPAWN_OS_ERRORS.get(errnum, SpawnOSError)
+    err = cls(code, strerror, message, "solti_task_spawn")
+    if isinstance(err, _StepError):
+        err.step = step
+        err.filename = arg or None
+        err.errno = errnum or None
+    return err

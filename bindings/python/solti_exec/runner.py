@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import ctypes
 import json
+import locale
 import os
+import warnings
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Mapping
 
 from . import _native as n
 from ._exact import c_text, check_document
-from .errors import BadHandle, CalledProcessError, SoltiError
-from .events import ExitReport, Stream
+from ._bytes import ByteReader
+from ._reader import OutputLagged
+from .errors import BadHandle, CalledProcessError, SoltiError, TimeoutExpired
+from .events import ExitReport, Outcome, Stream
 from .spec import EnvLike, Mode, Output, runner_config, task_spec
 from .task import Task
 
@@ -37,17 +41,81 @@ def _command_of(mode: Any) -> Any:
 
 @dataclass(frozen=True)
 class Completed:
-    """What :meth:`Runner.run` returns: the report and the output lines."""
+    """What :meth:`Runner.run` returns, like ``subprocess.CompletedProcess``:
+    the report and the whole output.
+
+    ``stdout`` and ``stderr`` are every byte the task wrote, decoded to
+    ``str`` as ``subprocess.run(..., text=True)`` decodes them (the
+    `encoding`, `errors` and newline translation of :meth:`Runner.run`), or
+    ``bytes`` with ``text=False``.  ``stdout_lines`` and ``stderr_lines``
+    split them into lines.
+    """
 
     id: str
     report: ExitReport
-    stdout: list[str]
-    stderr: list[str]
+    stdout: Any  # str, or bytes with text=False
+    stderr: Any
+    #: What was run: the argv of a command, else the mode.
+    args: Any = None
 
     @property
     def returncode(self) -> int | None:
         """The exit code, or -N when signal N killed it (like subprocess)."""
         return self.report.returncode
+
+    @property
+    def stdout_lines(self) -> list[Any]:
+        """stdout split on newlines, without them (a last line without one
+        included): ``str`` items, or ``bytes`` with ``text=False``."""
+        return _split_lines(self.stdout)
+
+    @property
+    def stderr_lines(self) -> list[Any]:
+        """stderr split like :attr:`stdout_lines`."""
+        return _split_lines(self.stderr)
+
+    def check_returncode(self) -> None:
+        """Raises :class:`~solti_exec.CalledProcessError` if the task did
+        not succeed (as ``run(check=True)`` does)."""
+        if not self.report.success:
+            code = self.returncode
+            raise CalledProcessError(code if code is not None else -1, self.args, self.stdout, self.stderr, self.report, self.id)
+
+
+def _split_lines(data: Any) -> list[Any]:
+    """Lines as the task wrote them: split on "\n" only (not on the other
+    characters ``str.splitlines`` takes), with no empty last item."""
+    if not data:
+        return []
+    lines = data.split("\n" if isinstance(data, str) else b"\n")
+    if not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _bytes_output(output: Output | Mapping[str, Any] | None) -> Output | dict[str, Any]:
+    """The output settings for run(): bytes mode, lossless unless `output`
+    asks otherwise."""
+    if output is None:
+        return Output(mode="bytes", when_full="block")
+    if isinstance(output, Output):
+        if output.mode not in (None, "bytes"):
+            raise ValueError(f"run() reads the output in bytes mode; output.mode {output.mode!r} cannot be used")
+        return replace(output, mode="bytes", when_full=output.when_full or "block")
+    wire = dict(output)
+    if wire.get("mode", "bytes") != "bytes":
+        raise ValueError(f"run() reads the output in bytes mode; output mode {wire['mode']!r} cannot be used")
+    wire["mode"] = "bytes"
+    if "whenFull" not in wire and "when_full" not in wire:
+        wire["whenFull"] = "block"
+    return wire
+
+
+def _decode(data: bytes, encoding: str | None, errors: str | None) -> str:
+    """As subprocess decodes a text-mode pipe: `encoding` (default the
+    locale's), `errors` (default strict), universal newlines."""
+    text = data.decode(encoding or locale.getpreferredencoding(False), errors or "strict")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class Runner:
@@ -225,34 +293,71 @@ class Runner:
             _free_task_now(self._lib, handle.value)
             raise
 
-    def run(self, mode: Mode | Mapping[str, Any], *, check: bool = False, **task_args: Any) -> Completed:
-        """Runs a task to its end and returns its report and output, like
-        ``subprocess.run(..., capture_output=True, text=True)``.
+    def run(
+        self,
+        mode: Mode | Mapping[str, Any],
+        *,
+        check: bool = False,
+        text: bool = True,
+        encoding: str | None = None,
+        errors: str | None = None,
+        **task_args: Any,
+    ) -> Completed:
+        """Runs a task to its end and returns its report and whole output,
+        like ``subprocess.run(..., capture_output=True, text=True)``.
 
-        Takes the arguments of :meth:`task`.  Unless `output` says
-        otherwise the task's ring is lossless (``when_full="block"``), since
-        this call reads everything.  A spawn error is raised.  With
-        `check`, a task that did not succeed raises
-        :class:`~solti_exec.CalledProcessError` (a
-        :class:`subprocess.CalledProcessError`) carrying the output.
+        Takes the arguments of :meth:`task` (`timeout` in seconds).  The
+        output is read in bytes mode, complete and byte-exact: unless
+        `output` says otherwise the ring is lossless (``when_full="block"``,
+        the child waits for this reader as it would for a pipe).
+
+        Args:
+            check: raise :class:`~solti_exec.CalledProcessError` (a
+                ``subprocess.CalledProcessError``, with the output) when the
+                task did not succeed.
+            text: decode stdout and stderr to ``str``; False keeps ``bytes``.
+            encoding, errors: the decoding, as for ``subprocess.run``:
+                default the locale's encoding and "strict" (an undecodable
+                byte raises ``UnicodeDecodeError``); "\r\n" and "\r" become
+                "\n" as in text mode.
+
+        Raises:
+            SpawnError: the program could not be started; a missing program
+                or ``cwd`` is also a ``FileNotFoundError``, one that may not
+                be run a ``PermissionError``, as ``subprocess`` raises.
+            TimeoutExpired: the task's `timeout` passed (its tree was
+                killed); a ``subprocess.TimeoutExpired`` with the output
+                read until then.
+            CalledProcessError: with `check`, the task did not succeed.
+
         ``input=`` (bytes or str) is fed to the child's stdin, which is then
         closed, as ``subprocess.run(input=...)`` does; without it the
         child's stdin is /dev/null.
         """
-        task_args.setdefault("output", Output(when_full="block"))
+        task_args["output"] = _bytes_output(task_args.get("output"))
+        cmd = _command_of(mode)
         with self.task(mode, **task_args) as task:
-            stdout: list[str] = []
-            stderr: list[str] = []
-            lines = task.lines(on_lag="ignore")  # reader first: no line is missed
+            reader = ByteReader(task)  # before the spawn: nothing is missed
             task.spawn()
-            for line in lines:
-                (stdout if line.stream is Stream.STDOUT else stderr).append(line.text)
-            done = Completed(task.id, task.wait(), stdout, stderr)
-        if check and not done.report.success:
-            code = done.returncode
-            raise CalledProcessError(
-                code if code is not None else -1, _command_of(mode), done.stdout, done.stderr, done.report, done.id
-            )
+            out: list[bytes] = []
+            err: list[bytes] = []
+            for stream, data in reader.chunks():
+                (out if stream is Stream.STDOUT else err).append(data)
+            report = task.wait()
+            if reader.lost_events or reader.lost_bytes:
+                # Only with a dropOldest output asked for: one warning, the total.
+                warnings.warn(OutputLagged(reader.lost_events, task.id), stacklevel=2)
+            task_id = task.id
+        stdout: Any = b"".join(out)
+        stderr: Any = b"".join(err)
+        if text or encoding or errors:
+            stdout, stderr = _decode(stdout, encoding, errors), _decode(stderr, encoding, errors)
+        done = Completed(task_id, report, stdout, stderr, cmd)
+        if report.outcome is Outcome.TIMEOUT:
+            timeout = task_args.get("timeout")
+            raise TimeoutExpired(cmd, timeout, stdout, stderr, report, task_id)
+        if check:
+            done.check_returncode()
         return done
 
     def metrics(self, format: Literal["json", "prometheus"] = "json") -> Any:

@@ -45,7 +45,7 @@ def test_timeout_exits_124(lib) -> None:
 
 
 def test_streams_and_stderr_prefix(lib) -> None:
-    res = cli("run", "--", "sh", "-c", "echo out; echo err >&2; printf 'no newline'")
+    res = cli("run", "--lines", "--", "sh", "-c", "echo out; echo err >&2; printf 'no newline'")
     assert res.stdout == "out\nno newline\n"
     assert res.stderr == "[stderr] err\n"
 

@@ -62,4 +62,4 @@ def test_bytes_argument_that_is_not_utf8_names_the_argument(runner: se.Runner) -
 
 def test_utf8_bytes_arguments_still_work(runner: se.Runner) -> None:
     done = runner.run(se.Command("echo", "caf\u00e9".encode()), timeout=TASK_TIMEOUT)
-    assert done.stdout == ["caf\u00e9"]
+    assert done.stdout == "caf\u00e9\n"

@@ -21,14 +21,14 @@ def test_sigpipe_is_default_in_children(runner: se.Runner) -> None:
     # errors instead of dying quietly.
     assert signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN
     done = runner.run(se.Command("sh", "-c", "yes | head -n 1"), timeout=TASK_TIMEOUT)
-    assert done.stdout == ["y"]
+    assert done.stdout == "y\n"
     assert done.report.exit_code == 0 and done.report.success
-    assert done.stderr == []
+    assert done.stderr == ""
 
 
 def test_children_get_default_signal_dispositions(runner: se.Runner) -> None:
     done = runner.run(se.Command("grep", "-E", "^(SigIgn|SigBlk)", "/proc/self/status"), timeout=TASK_TIMEOUT)
-    assert done.stdout == ["SigBlk:\t0000000000000000", "SigIgn:\t0000000000000000"]
+    assert done.stdout_lines == ["SigBlk:\t0000000000000000", "SigIgn:\t0000000000000000"]
 
 
 def test_child_outlives_the_thread_that_spawned_it(runner: se.Runner) -> None:
@@ -95,7 +95,7 @@ def test_forked_multiprocessing_child_gets_forked_error(runner: se.Runner) -> No
         assert not task.done()
         task.cancel()
         assert task.wait(TASK_TIMEOUT).outcome is se.Outcome.CANCELED
-    assert runner.run(se.Command("echo", "parent"), timeout=TASK_TIMEOUT).stdout == ["parent"]
+    assert runner.run(se.Command("echo", "parent"), timeout=TASK_TIMEOUT).stdout == "parent\n"
 
 
 def test_plain_fork_exit_with_live_objects(runner: se.Runner) -> None:
@@ -123,7 +123,7 @@ def test_loading_leaves_the_host_alone() -> None:
         "after = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
         "import signal\n"
         "handlers = [int(signal.getsignal(x)) for x in (signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE)]\n"
-        "sys.stderr.write(repr((before == after, c.stdout, handlers, signal.getsignal(signal.SIGINT) is signal.default_int_handler)))\n"
+        "sys.stderr.write(repr((before == after, c.stdout_lines, handlers, signal.getsignal(signal.SIGINT) is signal.default_int_handler)))\n"
     )
     res = run_python(code)
     assert res.returncode == 0, res.stderr
@@ -138,7 +138,7 @@ def test_other_start_methods_work(method: str, tmp_path) -> None:
     code = (
         "import multiprocessing as mp, solti_exec as s\n"
         "def work(q):\n"
-        "    r = s.Runner('mp'); q.put(r.run(s.Command('echo', 'ok'), timeout=30).stdout); r.close()\n"
+        "    r = s.Runner('mp'); q.put(r.run(s.Command('echo', 'ok'), timeout=30).stdout_lines); r.close()\n"
         "if __name__ == '__main__':\n"
         f"    ctx = mp.get_context('{method}'); q = ctx.Queue()\n"
         "    p = ctx.Process(target=work, args=(q,)); p.start(); print(q.get(timeout=60)); p.join(60)\n"

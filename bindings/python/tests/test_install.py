@@ -33,7 +33,7 @@ def test_pip_install_no_build_isolation(lib, tmp_path: Path) -> None:
     installed = target / "solti_exec"
     assert (installed / "py.typed").exists() and (installed / "__main__.py").exists()
     env = dict(os.environ, PYTHONPATH=str(target))
-    code = "import solti_exec as s; print(s.__file__); print(s.Runner('inst').run(s.Command('echo', 'ok'), timeout=30).stdout)"
+    code = "import solti_exec as s; print(s.__file__); print(s.Runner('inst').run(s.Command('echo', 'ok'), timeout=30).stdout_lines)"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     path, out = res.stdout.splitlines()

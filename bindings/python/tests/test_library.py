@@ -182,7 +182,7 @@ def test_system_loader_finds_it(lib: n.Library) -> None:
     code = (
         "import solti_exec as s\n"
         "lib = s.load_library(); print(lib.source)\n"
-        "print(s.Runner('sys').run(s.Command('echo', 'ok'), timeout=30).stdout)\n"
+        "print(s.Runner('sys').run(s.Command('echo', 'ok'), timeout=30).stdout_lines)\n"
     )
     res = subprocess.run([os.sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert res.returncode == 0, res.stderr
@@ -206,7 +206,7 @@ def test_bundled_copy_with_its_shim(lib: n.Library, tmp_path: Path) -> None:
     code = (
         "import solti_exec as s\n"
         "lib = s.load_library(); print(lib.source, lib.path)\n"
-        "print(s.Runner('bundled').run(s.Command('echo', 'ok'), timeout=30).stdout)\n"
+        "print(s.Runner('bundled').run(s.Command('echo', 'ok'), timeout=30).stdout_lines)\n"
     )
     # Run from a directory of its own: `python -c` puts the working directory
     # first on sys.path, and a checkout's bindings/python would win there.

@@ -198,4 +198,4 @@ def test_lines_longer_than_the_format_table(lib) -> None:
     with se.Runner("long-lines", log={"max_line_length": 100000}) as runner:
         script = "import sys; sys.stdout.write('y' * 20000 + '\\nnext\\n' + 'z' * 9000 + '\\n')"
         done = runner.run(se.Command("python3", "-c", script), timeout=TASK_TIMEOUT)
-    assert done.stdout == ["y" * 20000, "next", "z" * 9000]
+    assert done.stdout_lines == ["y" * 20000, "next", "z" * 9000]

@@ -24,9 +24,9 @@ def test_runner_config_reaches_the_child(lib) -> None:
             env={"SOLTI_PY_BOTH": "task"},
             timeout=TASK_TIMEOUT,
         )
-    assert done.stdout[0] == "runner runner-wins"
-    assert done.stdout[1] == "64"
-    assert done.stdout[2].split() == ["NoNewPrivs:", "1"]
+    assert done.stdout_lines[0] == "runner runner-wins"
+    assert done.stdout_lines[1] == "64"
+    assert done.stdout_lines[2].split() == ["NoNewPrivs:", "1"]
 
 
 def test_log_limits_truncate_lines(lib) -> None:
@@ -68,8 +68,8 @@ def test_metrics(runner: se.Runner) -> None:
 
 def test_run_collects_output(runner: se.Runner, clean: Snapshot) -> None:
     done = runner.run(se.Script("for i in 1 2 3; do echo out$i; echo err$i >&2; done; exit 4"), timeout=TASK_TIMEOUT)
-    assert done.stdout == ["out1", "out2", "out3"]
-    assert done.stderr == ["err1", "err2", "err3"]
+    assert done.stdout == "out1\nout2\nout3\n" and done.stdout_lines == ["out1", "out2", "out3"]
+    assert done.stderr == "err1\nerr2\nerr3\n" and done.stderr_lines == ["err1", "err2", "err3"]
     assert done.returncode == 4 and done.report.outcome is se.Outcome.FAILURE
     assert done.id.startswith(f"{runner.name}-script-")
     with pytest.raises(se.SpawnError):
@@ -78,7 +78,7 @@ def test_run_collects_output(runner: se.Runner, clean: Snapshot) -> None:
 
 def test_run_is_lossless(runner: se.Runner) -> None:
     done = runner.run(se.Command("seq", "1", "20000"), timeout=TASK_TIMEOUT)
-    assert len(done.stdout) == 20000 and done.stdout[-1] == "20000"
+    assert len(done.stdout_lines) == 20000 and done.stdout_lines[-1] == "20000"
 
 
 def test_close_kills_and_frees_its_tasks(lib, clean: Snapshot) -> None:
@@ -100,7 +100,7 @@ def test_close_kills_and_frees_its_tasks(lib, clean: Snapshot) -> None:
 
 def test_runner_from_a_whole_config(lib) -> None:
     with se.Runner("from-config", config='{"env": [{"key": "SOLTI_PY_C", "value": "c"}]}') as runner:
-        assert runner.run(se.Command("printenv", "SOLTI_PY_C"), timeout=TASK_TIMEOUT).stdout == ["c"]
+        assert runner.run(se.Command("printenv", "SOLTI_PY_C"), timeout=TASK_TIMEOUT).stdout == "c\n"
         assert runner.config == {"env": [{"key": "SOLTI_PY_C", "value": "c"}]}
         assert runner.library is se.load_library()
 
@@ -113,7 +113,7 @@ def test_run_check_raises_with_the_output(runner: se.Runner) -> None:
         runner.run(se.Command("sh", "-c", "echo out; echo err >&2; exit 3"), check=True, timeout=60)
     e = info.value
     assert isinstance(e, se.CalledProcessError)
-    assert (e.returncode, e.cmd, e.output, e.stdout, e.stderr) == (3, ["sh", "-c", "echo out; echo err >&2; exit 3"], ["out"], ["out"], ["err"])
+    assert (e.returncode, e.cmd, e.output, e.stdout, e.stderr) == (3, ["sh", "-c", "echo out; echo err >&2; exit 3"], "out\n", "out\n", "err\n")
     assert e.report.exit_code == 3 and e.id.startswith(runner.name)
     assert "process exited with non-zero code: 3" in str(e)
     assert pickle.loads(pickle.dumps(e)).returncode == 3

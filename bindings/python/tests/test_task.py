@@ -137,13 +137,13 @@ def test_env_cwd_and_host_environment(runner: se.Runner, tmp_path: Path, monkeyp
     monkeypatch.setenv("SOLTI_PY_HOST", "from-host")  # read at spawn time
     script = 'echo "$SOLTI_PY_TASK $SOLTI_PY_HOST"; pwd'
     done = runner.run(se.Command("sh", "-c", script), env={"SOLTI_PY_TASK": "from-task"}, cwd=tmp_path, timeout=TASK_TIMEOUT)
-    assert done.stdout == ["from-task from-host", str(tmp_path)]
+    assert done.stdout_lines == ["from-task from-host", str(tmp_path)]
     assert done.returncode == 0
 
 
 def test_stdin_is_null(runner: se.Runner) -> None:
     done = runner.run(se.Command("cat"), timeout=TASK_TIMEOUT)
-    assert done.stdout == [] and done.report.success
+    assert done.stdout == "" and done.report.success
 
 
 def test_id_attempts_fd_repr(runner: se.Runner) -> None:
