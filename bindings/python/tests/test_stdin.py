@@ -39,7 +39,7 @@ def test_stdin_pipe(runner: se.Runner) -> None:
 def test_stdin_none(runner: se.Runner) -> None:
     # Without a pipe the child's stdin is /dev/null: it reads EOF at once.
     done = runner.run(py("import sys; print(repr(sys.stdin.read()))"), timeout=TASK_TIMEOUT)
-    assert done.stdout == ["''"]
+    assert done.stdout_lines == ["''"]
     with runner.task(se.Command("true"), timeout=TASK_TIMEOUT) as task:
         task.spawn()
         with pytest.raises(se.StateError, match="stdin is not a pipe"):
@@ -51,10 +51,10 @@ def test_communicate(runner: se.Runner) -> None:
     code = 'import sys, os; sys.stderr.write("pineapple\\n"); sys.stdout.write(sys.stdin.read())'
     done = runner.run(py(code), input=b"banana\n", timeout=TASK_TIMEOUT)
     assert done.report.success
-    assert done.stdout == ["banana"]
-    assert done.stderr == ["pineapple"]
+    assert done.stdout_lines == ["banana"]
+    assert done.stderr_lines == ["pineapple"]
     # str input is UTF-8.
-    assert runner.run(py(code), input="pêche\n", timeout=TASK_TIMEOUT).stdout == ["pêche"]
+    assert runner.run(py(code), input="pêche\n", timeout=TASK_TIMEOUT).stdout_lines == ["pêche"]
 
 
 def test_communicate_pipe_buf(runner: se.Runner) -> None:
@@ -149,8 +149,8 @@ def test_merged_stderr_keeps_the_order(lossless: se.Runner) -> None:
     code = "import os\nfor i in range(1000):\n os.write(1, b'o%d\\n' % i)\n os.write(2, b'e%d\\n' % i)"
     done = lossless.run(py(code), stderr="stdout", timeout=TASK_TIMEOUT)
     want = [f"{s}{i}" for i in range(1000) for s in "oe"]
-    assert done.stdout == want
-    assert done.stderr == []
+    assert done.stdout_lines == want
+    assert done.stderr_lines == []
 
 
 # ---- a terminal ------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def test_merged_stderr_keeps_the_order(lossless: se.Runner) -> None:
 
 def test_pty(runner: se.Runner) -> None:
     done = runner.run(se.Command("sh", "-c", "test -t 0 -a -t 1 -a -t 2 && echo tty; stty size"), pty=(33, 99), timeout=TASK_TIMEOUT)
-    assert done.stdout == ["tty", "33 99"]
+    assert done.stdout_lines == ["tty", "33 99"]
     code = (
         "import signal, sys, os, struct, fcntl, termios\n"
         "def size(*_):\n"
