@@ -20,6 +20,15 @@ type SubprocessSpec struct {
 	// restart under onFailure). It defaults to true, as upstream.
 	FailOnNonZero bool
 	Stdin         StdinMode
+
+	// Process replaces the runner's envPolicy, umask and newSession where
+	// set.
+	Process ProcessOptions
+	// Argv0 is the child's argv[0]; "" = the command (or the runtime) as
+	// given.
+	Argv0 string
+	// PassFds are host descriptors the child keeps at the same numbers.
+	PassFds []int
 }
 
 func decodeSubprocess(v *jsonValue, path string) (*SubprocessSpec, *fieldError) {
@@ -27,11 +36,15 @@ func decodeSubprocess(v *jsonValue, path string) (*SubprocessSpec, *fieldError) 
 }
 
 func decodeSubprocessShape(v *jsonValue, path string, sh shape) (*SubprocessSpec, *fieldError) {
-	obj, ferr := openObject(v, path, path, "mode", "env", "cwd", "failOnNonZero", "stdin")
+	obj, ferr := openObject(v, path, path, append([]string{"mode", "env", "cwd", "failOnNonZero", "stdin"},
+		subprocessIsolationKeys...)...)
 	if ferr != nil {
 		return nil, ferr
 	}
 	s := &SubprocessSpec{FailOnNonZero: true, Stdin: StdinNull}
+	if ferr := decodeSubprocessIsolation(obj, s); ferr != nil {
+		return nil, ferr
+	}
 	// An absent mode is left empty for validation to report, after the slot
 	// and timeout, in the order SPEC gives.
 	if f, p := obj.get("mode"); f != nil {

@@ -205,11 +205,16 @@ func (t *Task) start(cg *sandbox.CgroupSet) (*proc.Process, error) {
 	pl := &proc.Plan{
 		Path:  t.program,
 		Args:  t.args,
-		Env:   childEnv(t.runner.opts.Environ(), t.env),
+		Env:   policyEnv(t.runner.opts.Environ(), t.env, t.envPolicy),
 		Dir:   t.cwd,
 		Stdin: t.stdin,
+		Argv0: t.argv0,
 	}
 	t.sandbox.apply(pl)
+	pl.Isolation = t.isolation
+	if pl.Seccomp != "" {
+		pl.NoNewPrivs = true // the filter needs it (upstream sets it too)
+	}
 	applyCgroups(pl, cg)
 	if err := pl.CheckExecSize(sp.ShimPath()); err != nil {
 		var se *proc.ExecSizeError

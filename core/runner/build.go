@@ -56,6 +56,8 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 	if sub.Stdin == model.StdinInherit {
 		t.stdin = proc.StdinInherit
 	}
+	t.isolation, t.envPolicy = taskIsolation(r.isolation, r.cfg.Process, sub.Process, sub.PassFds)
+	t.argv0 = sub.Argv0
 	oc := r.cfg.Output
 	if spec.Output != nil {
 		oc = *spec.Output

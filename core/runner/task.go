@@ -29,6 +29,9 @@ type Task struct {
 	frame         output.FrameConfig
 	drainGrace    time.Duration
 	sandbox       sandboxPlan
+	isolation     proc.Isolation   // session, namespaces, credentials, seccomp, umask, fds
+	envPolicy     *model.EnvPolicy // nil: inherit
+	argv0         string
 	ring          *output.Ring
 	blockOutput   bool // the ring's whenFull is "block"
 
