@@ -8,7 +8,8 @@
  *   fds          "open N N N": every open descriptor
  *   hostcontrol  "ptrace ERRNO", "mount ERRNO" (0 for success), then
  *                "work ok" once a file was written and read back
- *   cgmkdir      "cgmkdir ERRNO": mkdir of a child of its own cgroup v2
+ *   cgmkdir=MNT  "cgroup PATH" (its own v2 cgroup), "cgmkdir ERRNO": mkdir of
+ *                a child of it, under the v2 mount MNT
  *   argv0        "argv0 TEXT"
  */
 #include <dirent.h>
@@ -74,14 +75,15 @@ static void host_control(void) {
     }
 }
 
-static void cgroup_mkdir(void) {
+static void cgroup_mkdir(const char *mount) {
     char line[4096], dir[4200];
     FILE *f = fopen("/proc/self/cgroup", "r");
     int err = ENOENT;
     while (f != NULL && fgets(line, sizeof line, f) != NULL) {
         if (strncmp(line, "0::", 3) != 0) continue;
         line[strcspn(line, "\n")] = '\0';
-        snprintf(dir, sizeof dir, "/sys/fs/cgroup%s/isoprobe-sub", line + 3);
+        printf("cgroup %s\n", line + 3);
+        snprintf(dir, sizeof dir, "%s%s/isoprobe-sub", mount, line + 3);
         err = mkdir(dir, 0755) == 0 ? 0 : errno;
         if (err == 0) rmdir(dir);
     }
@@ -112,8 +114,8 @@ int main(int argc, char **argv) {
             print_fds();
         } else if (strcmp(a, "hostcontrol") == 0) {
             host_control();
-        } else if (strcmp(a, "cgmkdir") == 0) {
-            cgroup_mkdir();
+        } else if (strncmp(a, "cgmkdir=", 8) == 0) {
+            cgroup_mkdir(a + 8);
         } else if (strcmp(a, "argv0") == 0) {
             printf("argv0 %s\n", argv[0]);
         } else {
