@@ -292,6 +292,30 @@ func validatePassFds(fds []int) *fieldError {
 	return nil
 }
 
+// ScriptStorage is where a script body is kept for the runtime to read.
+type ScriptStorage string
+
+const (
+	// ScriptMemfd: a sealed memfd, run as /proc/self/fd/N; no file is
+	// written. Where the kernel refuses a memfd, a file as with ScriptFile,
+	// and a WARNING event says so. The default.
+	ScriptMemfd ScriptStorage = "memfd"
+	// ScriptFile: a file in a private directory under TMPDIR, removed with
+	// the task (0.0.2's way).
+	ScriptFile ScriptStorage = "file"
+)
+
+var scriptStorages = []string{string(ScriptMemfd), string(ScriptFile)}
+
+func decodeScriptStorage(obj *object) (ScriptStorage, *fieldError) {
+	f, p := obj.get("scriptStorage")
+	if f == nil {
+		return ScriptMemfd, nil
+	}
+	s, ferr := asEnum(f, p, scriptStorages...)
+	return ScriptStorage(s), ferr
+}
+
 // subprocessIsolationKeys are kind.subprocess's keys for ProcessOptions,
 // argv0 and passFds.
 var subprocessIsolationKeys = append([]string{"argv0", "passFds"}, processOptionKeys...)

@@ -26,6 +26,8 @@ type RunnerConfig struct {
 	// Process holds envPolicy, umask and newSession for every task; a
 	// task's own kind.subprocess values replace them.
 	Process ProcessOptions
+	// ScriptStorage is where script bodies are kept; "" = memfd.
+	ScriptStorage ScriptStorage
 }
 
 // Rlimits are set in the child before exec: soft limit = the value, the hard
@@ -141,12 +143,15 @@ func decodeRunnerConfig(v *jsonValue) (*RunnerConfig, *fieldError) {
 		return nil, errorf("", "runner configuration must be a JSON object, got %s", describe(v))
 	}
 	obj, ferr := openObject(v, "", "runner configuration", append([]string{"env", "rlimits", "cgroups",
-		"security", "log", "output", "shimPath", "drainGraceMs", "labels"}, processOptionKeys...)...)
+		"security", "log", "output", "shimPath", "drainGraceMs", "labels", "scriptStorage"}, processOptionKeys...)...)
 	if ferr != nil {
 		return nil, ferr
 	}
 	cfg := DefaultRunnerConfig()
 	if cfg.Process, ferr = decodeProcessOptions(obj); ferr != nil {
+		return nil, ferr
+	}
+	if cfg.ScriptStorage, ferr = decodeScriptStorage(obj); ferr != nil {
 		return nil, ferr
 	}
 	if f, p := obj.get("env"); f != nil {

@@ -58,6 +58,11 @@ func validateRunner(c *RunnerConfig) *fieldError {
 	if ferr := validateProcessOptions(c.Process, ""); ferr != nil {
 		return ferr
 	}
+	switch c.ScriptStorage {
+	case "", ScriptMemfd, ScriptFile:
+	default:
+		return enumError("scriptStorage", scriptStorages...)
+	}
 	if ferr := validateLog(c.Log); ferr != nil {
 		return ferr
 	}

@@ -21,7 +21,8 @@ type Task struct {
 	spec          model.TaskSpec
 	program       string
 	args          []string
-	script        *scriptFile
+	script        *scriptFile  // the body's file, nil with a memfd
+	memfd         *scriptMemfd // the body's memfd, nil with a file
 	env           []model.EnvVar
 	cwd           string
 	stdin         proc.StdinMode
@@ -51,12 +52,28 @@ func (t *Task) ID() string { return t.id }
 // CgroupName is the name the task's cgroup gets when it has one.
 func (t *Task) CgroupName() string { return t.cgroupName }
 
-// ScriptPath is the script file's path, "" in command mode.
+// ScriptPath is the path the runtime is given: the script file's, or
+// /proc/self/fd/N for a memfd; "" in command mode.
 func (t *Task) ScriptPath() string {
-	if t.script == nil {
-		return ""
+	switch {
+	case t.memfd != nil:
+		return t.memfd.path()
+	case t.script != nil:
+		return t.script.path
 	}
-	return t.script.path
+	return ""
+}
+
+// ScriptStorage is where the script body is: "memfd", "file", or "" in
+// command mode.
+func (t *Task) ScriptStorage() model.ScriptStorage {
+	switch {
+	case t.memfd != nil:
+		return model.ScriptMemfd
+	case t.script != nil:
+		return model.ScriptFile
+	}
+	return ""
 }
 
 // ScriptDir is the private directory holding the script file, "" in command
@@ -255,6 +272,7 @@ func (t *Task) Close() {
 	}
 	t.ring.Release()
 	t.script.remove()
+	t.memfd.close()
 	t.runner.untrack(t)
 	liveTasks.Add(-1)
 }
