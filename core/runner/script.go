@@ -85,6 +85,10 @@ type scriptMemfd struct {
 	target int // its number in the child
 }
 
+// memfdCreate is unix.MemfdCreate; tests replace it to play a kernel that
+// refuses memfds (before 3.17, or a seccomp policy of the host's).
+var memfdCreate = unix.MemfdCreate
+
 // The seals that freeze a memfd's contents and size, and the seals
 // themselves.
 const scriptSeals = unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE | unix.F_SEAL_SEAL
@@ -95,9 +99,9 @@ const scriptSeals = unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE | 
 func newScriptMemfd(body []byte, passed []int) (*scriptMemfd, error) {
 	// MFD_NOEXEC_SEAL (Linux 6.3) keeps the memfd from being exec'd, which
 	// a vm.memfd_noexec=2 host requires; older kernels refuse the flag.
-	fd, err := unix.MemfdCreate("solti-exec-script", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_NOEXEC_SEAL)
+	fd, err := memfdCreate("solti-exec-script", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_NOEXEC_SEAL)
 	if err == unix.EINVAL {
-		fd, err = unix.MemfdCreate("solti-exec-script", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+		fd, err = memfdCreate("solti-exec-script", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	}
 	if err != nil {
 		return nil, &os.SyscallError{Syscall: "memfd_create", Err: err}

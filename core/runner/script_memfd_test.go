@@ -75,3 +75,23 @@ func TestScriptMemfdAvoidsPassedFds(t *testing.T) {
 	assert.Equal(t, OutcomeSuccess, rep.Outcome, rep.Reason)
 	assert.Equal(t, []string{task.ScriptPath(), "read 1"}, lines(evs, output.Stdout), "EOF from /dev/null")
 }
+
+// Where the kernel refuses a memfd the body goes to a file, and the task's
+// first event says so.
+func TestScriptFallsBackToAFileWhenMemfdIsRefused(t *testing.T) {
+	memfdCreate = func(string, int) (int, error) { return -1, unix.ENOSYS }
+	t.Cleanup(func() { memfdCreate = unix.MemfdCreate })
+	tmp := t.TempDir()
+	r := newRunner(t, "", withEnviron("PATH=/usr/bin:/bin", "TMPDIR="+tmp))
+	task := build(t, r, spec("fallback", bashScript(`echo "$0"`), nil))
+	require.Equal(t, model.ScriptFile, task.ScriptStorage())
+	entries, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "the script's private directory")
+	rep, evs := runToEnd(t, task)
+	assert.Equal(t, OutcomeSuccess, rep.Outcome, rep.Reason)
+	assert.Equal(t, []string{task.ScriptPath()}, lines(evs, output.Stdout))
+	require.NotEmpty(t, evs)
+	assert.Equal(t, output.KindWarning, evs[0].Kind)
+	assert.Equal(t, "script body in the file "+task.ScriptPath()+": memfd_create: function not implemented", string(evs[0].Data))
+}
