@@ -109,12 +109,14 @@ func DefaultLogConfig() LogConfig {
 }
 
 // DefaultRunnerConfig is the config of a runner made without one: no env,
-// no limits, no hardening, default log, output and drain grace.
+// no limits, no hardening, default log, output and drain grace, script
+// bodies in a memfd.
 func DefaultRunnerConfig() RunnerConfig {
 	return RunnerConfig{
-		Log:          DefaultLogConfig(),
-		Output:       DefaultOutputConfig(),
-		DrainGraceMs: DefaultDrainGraceMs,
+		Log:           DefaultLogConfig(),
+		Output:        DefaultOutputConfig(),
+		DrainGraceMs:  DefaultDrainGraceMs,
+		ScriptStorage: ScriptMemfd,
 	}
 }
 
