@@ -274,7 +274,8 @@ int solti_runner_metrics(solti_runner_t runner, int format, char *buf, size_t le
 
 /*
  * Builds a task on `runner` from the task spec `spec_json`: validates it,
- * resolves it (a script body is written to a private 0600 file), allocates
+ * resolves it (a script body goes into a sealed memfd, or a private 0600
+ * file with scriptStorage "file" or where the memfd is refused), allocates
  * its run id and creates its output ring, so readers can start before spawn.
  * Building the same spec twice gives two tasks with two run ids.  Nothing is
  * started.  Does not block on children; thread-safe.  spec_json is read
@@ -288,7 +289,8 @@ int solti_runner_metrics(solti_runner_t runner, int format, char *buf, size_t le
  *                     timeout must be greater than zero").
  *   SOLTI_EUNSUPPORTED the kind is wasm, container or embedded ("unsupported
  *                     task kind for runner 'R': embedded").
- *   SOLTI_ESPAWN      the script file could not be written (the errno named).
+ *   SOLTI_ESPAWN      the script file (the fallback) could not be written
+ *                     (the errno named).
  *   SOLTI_EFORKED     called in a forked child of the host.
  */
 int solti_task_build(solti_runner_t runner, const char *spec_json,
@@ -341,7 +343,10 @@ int solti_task_labels(solti_task_t task, char *buf, size_t len);
  *                 and readers get the cause as a SOLTI_EVENT_WARNING.
  *   SOLTI_ESANDBOX a required limit could not be applied (cgroups with
  *                 failOnError, rlimits, no_new_privs, capabilities with
- *                 failOnCapError); the message names it.  Task done, FATAL.
+ *                 failOnCapError; the isolation steps: session, namespaces,
+ *                 groups, gid, uid, seccomp); the message names it and, when
+ *                 privilege is missing, what ("needs root or CAP_SETGID").
+ *                 Task done, FATAL.
  *   SOLTI_EFORKED called in a forked child of the host.
  */
 int solti_task_spawn(solti_task_t task);
@@ -585,7 +590,7 @@ int solti_task_attempts(solti_task_t task, uint32_t *attempts_out);
 
 /*
  * Frees a task: cancels it if running (outcome CANCELED), removes its script
- * file, closes its fd and drops its ring.  Blocks until the process tree is
+ * file or closes its memfd, closes its fd and drops its ring.  Blocks until the process tree is
  * killed and reaped (bounded by the drain grace).  Thread-safe; a wait or poll
  * blocked on the task in another thread returns promptly, with the canceled
  * end (SOLTI_OK, SOLTI_EOF) or SOLTI_EBADF.

@@ -10,7 +10,8 @@
  * (x86-64 and aarch64), because a libc start-up costs several hundred
  * microseconds per spawn. Everything here is
  * async-signal-safe: no malloc, no stdio; the only globals are the
- * resident's target pid and whether it is reaped.
+ * resident's target pid and whether it is reaped, and the target's status
+ * descriptor.
  *
  * Protocol "solti-shim/2"
  * -----------------------
@@ -19,6 +20,8 @@
  * fd 0, 1, 2: the target's stdin, stdout, stderr.
  * fd 3:  the write end of the status pipe (the library keeps the read end).
  * fd 4:  the shim's end of the control socket (a socketpair with the library).
+ * fd 5, 6, ...: one per fd= key, in their order: descriptors passed to the
+ *        target (the resident closes its copies).
  *
  * Keys, in any order (each at most once unless marked repeatable):
  *   cwd=DIR                  chdir before exec (relative TARGET resolves there)
@@ -44,16 +47,35 @@
  *                            session and a process group of its own) and
  *                            TIOCSCTTY on fd 0; failure fatal (step fork,
  *                            detail 2 setsid, 3 TIOCSCTTY)
+ * Isolation keys (applied in the target in the order below):
+ *   setsid=1                 the target leads a new session (setsid) instead
+ *                            of only a new process group; failure fatal
+ *   unshare=HEX              CLONE_NEW* mask of new namespaces: mount (made
+ *                            private recursively), net, ipc, uts, cgroup
+ *   groups=G,G,...           the exact supplementary groups ("" clears them)
+ *   gid=N, uid=N             real, effective and saved gid and uid
+ *   seccomp=HEX              a classic BPF filter, 16 hex digits (8 bytes in
+ *                            host order) per instruction, at most 256
+ *   umask=OCT                the target's umask (at most 0777)
+ *   fd=N                     repeatable (at most 16, each N >= 3 once): the
+ *                            next of fd 5, 6, ... becomes the target's fd N,
+ *                            open across exec
+ * Each failure is fatal with its step.
  * An unknown key, a repeated key, a bad value or a missing "--"/TARGET fails
  * with step "plan" (EINVAL); more than 16 rlimit=, cgroup-procs= or rmdir=
  * entries fail with E2BIG.
  *
  * Order: parse plan, reset every signal disposition to SIG_DFL and clear the
- * signal mask, close every descriptor >= 5, become the child subreaper, fork.
- * The shim stays as the resident (below). The target: lead a new process
- * group (with ctty=1: a new session, fd 0 its terminal), write its pid record, close fd 4, join cgroups, rlimits,
- * capabilities, no_new_privs, mark fd 3 close-on-exec, close every
- * descriptor >= 4, chdir, exec. A TARGET without a '/' is searched in PATH
+ * signal mask, close every descriptor above the passed ones (>= 5 without
+ * any), become the child subreaper, fork. The shim stays as the resident
+ * (below). The target: lead a new process group (or session; with ctty=1 a
+ * session whose terminal is fd 0), write its pid
+ * record, close fd 4, join cgroups, rlimits, namespaces, the capability
+ * bounding set (and PR_SET_KEEPCAPS when kept capabilities must survive a
+ * uid change), supplementary groups, gid, uid, the other capability sets,
+ * no_new_privs, seccomp, umask, move the passed descriptors to their
+ * numbers, mark the status pipe close-on-exec, close every other descriptor
+ * >= 4, chdir, exec. A TARGET without a '/' is searched in PATH
  * like execvpe (default "/usr/local/bin:/usr/bin:/bin"; EACCES is preferred
  * over ENOENT; ENOEXEC is reported, there is no shell fallback). Descriptors
  * are closed with close_range (Linux 5.9), else by listing /proc/self/fd.
@@ -64,11 +86,16 @@
  *                  the target carries on
  *                  0x534f4c50 "SOLP": the target's pid in detail, first
  *   uint32 step    1 plan, 2 cgroup, 3 rlimit, 4 caps, 5 nnp, 6 signals,
- *                  7 fds, 8 chdir, 9 exec, 10 fork, 11 subreaper
+ *                  7 fds, 8 chdir, 9 exec, 10 fork, 11 subreaper, 12 umask,
+ *                  13 session, 14 namespaces, 15 groups, 16 gid, 17 uid,
+ *                  18 seccomp
  *   int32  errno   the failing call's errno
  *   uint32 detail  plan: index in the shim's argv of the bad entry;
  *                  cgroup, rlimit: index of the entry among its repeated keys;
- *                  caps: 1 bounding set, 2 capset, 3 ambient set;
+ *                  caps: 1 bounding set, 2 capset, 3 ambient set,
+ *                  4 keepcaps; namespaces: 1 unshare, 2 private mounts;
+ *                  fds: 1 + the index of the failing fd= entry (0: the
+ *                  closing);
  *                  signals: the signal that could not be reset (0: the mask);
  *                  fork: 0 the fork, 1 setpgid, 2 setsid, 3 TIOCSCTTY; pid record: the pid; else 0
  * On success fd 3 is closed by the exec (close-on-exec; the resident closed
@@ -129,8 +156,15 @@
 #define NR_ppoll 271
 #define NR_signalfd4 289
 #define NR_unlinkat 263
-#define NR_setsid 112
 #define NR_ioctl 16
+#define NR_umask 95
+#define NR_setsid 112
+#define NR_setgroups 116
+#define NR_setresuid 117
+#define NR_setresgid 119
+#define NR_mount 165
+#define NR_unshare 272
+#define NR_dup3 292
 #elif defined(__aarch64__)
 #define NR_fcntl 25
 #define NR_chdir 49
@@ -157,8 +191,15 @@
 #define NR_ppoll 73
 #define NR_signalfd4 74
 #define NR_unlinkat 35
-#define NR_setsid 157
 #define NR_ioctl 29
+#define NR_umask 166
+#define NR_setsid 157
+#define NR_setgroups 159
+#define NR_setresuid 147
+#define NR_setresgid 149
+#define NR_mount 40
+#define NR_unshare 97
+#define NR_dup3 24
 #else
 #error "solti-exec-shim supports x86-64 and aarch64 only"
 #endif
@@ -225,6 +266,25 @@
 #define AT_REMOVEDIR_ 0x200
 #define PR_SET_CHILD_SUBREAPER_ 36
 
+/* Isolation steps. */
+#define PR_SET_KEEPCAPS_ 8
+#define PR_SET_SECCOMP_ 22
+#define SECCOMP_MODE_FILTER_ 2
+#define F_DUPFD_CLOEXEC_ 1030
+#define MS_REC_ 0x4000
+#define MS_PRIVATE_ 0x40000
+#define CLONE_NEWNS_ 0x00020000
+#define CLONE_NEWCGROUP_ 0x02000000
+#define CLONE_NEWUTS_ 0x04000000
+#define CLONE_NEWIPC_ 0x08000000
+#define CLONE_NEWNET_ 0x40000000
+#define UNSHARE_ALLOWED \
+	(CLONE_NEWNS_ | CLONE_NEWCGROUP_ | CLONE_NEWUTS_ | CLONE_NEWIPC_ | CLONE_NEWNET_)
+#define FIRST_PASSED_FD 5
+#define MAX_PASSED_FDS 16
+#define MAX_GROUPS 256
+#define MAX_FILTER 256
+
 enum step {
 	STEP_PLAN = 1,
 	STEP_CGROUP,
@@ -237,9 +297,17 @@ enum step {
 	STEP_EXEC,
 	STEP_FORK,
 	STEP_SUBREAPER,
+	STEP_UMASK,
+	STEP_SESSION,
+	STEP_NAMESPACES,
+	STEP_GROUPS,
+	STEP_GID,
+	STEP_UID,
+	STEP_SECCOMP,
 };
 
-enum caps_detail { CAPS_BOUNDING = 1, CAPS_CAPSET, CAPS_AMBIENT };
+enum caps_detail { CAPS_BOUNDING = 1, CAPS_CAPSET, CAPS_AMBIENT, CAPS_KEEPCAPS };
+enum namespaces_detail { NS_UNSHARE = 1, NS_MOUNT_PRIVATE };
 
 #define MAX_RLIMITS 16
 #define MAX_CGROUPS 16
@@ -379,6 +447,10 @@ static int has_slash(const char *s)
 
 /* ---- status records ------------------------------------------------------ */
 
+/* Where status records go: fd 3, unless a passed descriptor takes 3 in the
+ * target, which then moves the status pipe above every number in play. */
+static int status_fd = STATUS_FD;
+
 struct status_record {
 	uint32_t magic;
 	uint32_t step;
@@ -393,7 +465,7 @@ static void report(uint32_t magic, enum step step, int err, uint32_t detail)
 	r.step = (uint32_t)step;
 	r.err = err;
 	r.detail = detail;
-	while (sys3(NR_write, STATUS_FD, &r, sizeof r) == -E_INTR)
+	while (sys3(NR_write, status_fd, &r, sizeof r) == -E_INTR)
 		;
 }
 
@@ -425,6 +497,19 @@ struct plan {
 	int caps_fatal; /* -1 until given */
 	int ctty; /* fd 0 becomes the controlling terminal of a new session */
 	char **target; /* TARGET, TARGET-ARG..., NULL */
+
+	/* Isolation (see "Order:" at the top). */
+	int has_umask;
+	uint32_t umask;
+	int setsid;
+	uint64_t unshare;
+	int has_groups, n_groups;
+	uint32_t groups[MAX_GROUPS];
+	int has_gid, has_uid;
+	uint32_t gid, uid;
+	const char *seccomp; /* hex of the filter's instructions */
+	int passed[MAX_PASSED_FDS]; /* target numbers of fds 5, 6, ... */
+	int n_passed;
 };
 
 /* Parses a decimal uint64 ending at stop (or NUL); returns 0 on success. */
@@ -497,6 +582,132 @@ static int parse_hex(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* Parses a uid or gid; (uint32)-1 means "unchanged" to the kernel, so it is
+ * refused. */
+static int parse_id(const char **sp, char stop, uint32_t *out)
+{
+	uint64_t v;
+	if (parse_dec(sp, stop, &v) || v >= 0xffffffffu)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_umask(const char *s, uint32_t *out)
+{
+	uint32_t v = 0;
+	int n = 0;
+	for (; *s; s++, n++) {
+		if (*s < '0' || *s > '7' || n == 4)
+			return -1;
+		v = v << 3 | (uint32_t)(*s - '0');
+	}
+	if (n == 0 || v > 0777)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "G,G,..." or "" (no supplementary groups). */
+static int parse_groups(const char *s, struct plan *p)
+{
+	p->n_groups = 0;
+	if (!*s)
+		return 0;
+	for (;;) {
+		const char *e = s;
+		while (*e && *e != ',')
+			e++;
+		if (p->n_groups == MAX_GROUPS)
+			return E_2BIG;
+		if (parse_id(&s, *e, &p->groups[p->n_groups]))
+			return E_INVAL;
+		p->n_groups++;
+		if (!*s)
+			return 0;
+		s++;
+	}
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The filter is 8 bytes (16 hex digits) per instruction, at most MAX_FILTER. */
+static int check_filter_hex(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (hex_digit(s[n]) < 0)
+			return E_INVAL;
+	if (n == 0 || n % 16)
+		return E_INVAL;
+	return n / 16 > MAX_FILTER ? E_2BIG : 0;
+}
+
+static int parse_passed_fd(const char *s, struct plan *p)
+{
+	uint64_t dst;
+	if (p->n_passed == MAX_PASSED_FDS)
+		return E_2BIG;
+	if (parse_dec(&s, '\0', &dst) || dst < 3 || dst > 0x7fffffff)
+		return E_INVAL;
+	for (int i = 0; i < p->n_passed; i++)
+		if (p->passed[i] == (int)dst)
+			return E_INVAL;
+	p->passed[p->n_passed++] = (int)dst;
+	return 0;
+}
+
+/* Applies one isolation entry; returns an errno, or -1 if arg is not one. */
+static int parse_isolation_entry(const char *arg, struct plan *p)
+{
+	const char *v;
+	if ((v = after_prefix(arg, "umask="))) {
+		if (p->has_umask || parse_umask(v, &p->umask))
+			return E_INVAL;
+		p->has_umask = 1;
+	} else if ((v = after_prefix(arg, "setsid="))) {
+		if (p->setsid || !str_eq(v, "1"))
+			return E_INVAL;
+		p->setsid = 1;
+	} else if ((v = after_prefix(arg, "unshare="))) {
+		if (p->unshare || parse_hex(v, &p->unshare) || !p->unshare ||
+		    (p->unshare & ~(uint64_t)UNSHARE_ALLOWED))
+			return E_INVAL;
+	} else if ((v = after_prefix(arg, "groups="))) {
+		if (p->has_groups)
+			return E_INVAL;
+		p->has_groups = 1;
+		return parse_groups(v, p);
+	} else if ((v = after_prefix(arg, "gid="))) {
+		if (p->has_gid || parse_id(&v, '\0', &p->gid))
+			return E_INVAL;
+		p->has_gid = 1;
+	} else if ((v = after_prefix(arg, "uid="))) {
+		if (p->has_uid || parse_id(&v, '\0', &p->uid))
+			return E_INVAL;
+		p->has_uid = 1;
+	} else if ((v = after_prefix(arg, "seccomp="))) {
+		int err;
+		if (p->seccomp)
+			return E_INVAL;
+		if ((err = check_filter_hex(v)))
+			return err;
+		p->seccomp = v;
+	} else if ((v = after_prefix(arg, "fd="))) {
+		return parse_passed_fd(v, p);
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
 /* Applies one KEY=VALUE entry to the plan; returns an errno. */
 static int parse_entry(const char *arg, struct plan *p)
 {
@@ -544,7 +755,8 @@ static int parse_entry(const char *arg, struct plan *p)
 			return E_INVAL;
 		p->rmdirs[p->n_rmdirs++] = v;
 	} else {
-		return E_INVAL;
+		int err = parse_isolation_entry(arg, p);
+		return err < 0 ? E_INVAL : err;
 	}
 	return 0;
 }
@@ -563,6 +775,10 @@ static void parse_plan(int argc, char **argv, struct plan *p)
 	p->caps_fatal = -1;
 	p->ctty = 0;
 	p->target = NULL;
+	p->has_umask = p->setsid = p->has_groups = p->n_groups = 0;
+	p->has_gid = p->has_uid = p->n_passed = 0;
+	p->unshare = 0;
+	p->seccomp = NULL;
 
 	if (argc < 2 || !str_eq(argv[1], PROTOCOL))
 		fail(STEP_PLAN, E_INVAL, 1);
@@ -718,21 +934,78 @@ static void caps_failed(const struct plan *p, int err, enum caps_detail what)
 	report(MAGIC_WARNING, STEP_CAPS, err, what);
 }
 
-static void drop_caps(const struct plan *p)
+/* The bounding set goes first, while CAP_SETPCAP is still held; the other
+ * sets after the uid change (drop_caps_sets). A kept capability survives a
+ * change to a non-zero uid only with PR_SET_KEEPCAPS. */
+static void drop_caps_bounding(const struct plan *p)
 {
-	uint64_t held = 0;
 	int err;
 	if (!p->drop_caps)
 		return;
 	err = drop_bounding(p->keep_caps, last_cap());
 	if (err)
 		caps_failed(p, err, CAPS_BOUNDING);
+	if (p->has_uid && p->keep_caps) {
+		long r = sys5(NR_prctl, PR_SET_KEEPCAPS_, 1, 0, 0, 0);
+		if (r < 0)
+			caps_failed(p, (int)-r, CAPS_KEEPCAPS);
+	}
+}
+
+static void drop_caps_sets(const struct plan *p)
+{
+	uint64_t held = 0;
+	int err;
+	if (!p->drop_caps)
+		return;
 	err = set_caps(p->keep_caps, &held);
 	if (err)
 		caps_failed(p, err, CAPS_CAPSET);
 	err = set_ambient(held);
 	if (err)
 		caps_failed(p, err, CAPS_AMBIENT);
+}
+
+/* ---- isolation: namespaces, groups, gid, uid (around the capability steps) - */
+
+/* New mount, network, IPC, UTS and cgroup namespaces (CAP_SYS_ADMIN). The new
+ * mount namespace is made private recursively, so the target's mounts never
+ * propagate back to the host's. */
+static void unshare_namespaces(const struct plan *p)
+{
+	long r;
+	if (!p->unshare)
+		return;
+	r = sys1(NR_unshare, p->unshare);
+	if (r < 0)
+		fail(STEP_NAMESPACES, (int)-r, NS_UNSHARE);
+	if (p->unshare & CLONE_NEWNS_) {
+		r = sys5(NR_mount, 0, "/", 0, MS_REC_ | MS_PRIVATE_, 0);
+		if (r < 0)
+			fail(STEP_NAMESPACES, (int)-r, NS_MOUNT_PRIVATE);
+	}
+}
+
+/* The exact supplementary groups, then real, effective and saved gid, then
+ * uid (CAP_SETGID, CAP_SETUID): the uid goes last, as it takes them away. */
+static void set_credentials(const struct plan *p)
+{
+	long r;
+	if (p->has_groups) {
+		r = sys2(NR_setgroups, p->n_groups, p->groups);
+		if (r < 0)
+			fail(STEP_GROUPS, (int)-r, 0);
+	}
+	if (p->has_gid) {
+		r = sys3(NR_setresgid, p->gid, p->gid, p->gid);
+		if (r < 0)
+			fail(STEP_GID, (int)-r, 0);
+	}
+	if (p->has_uid) {
+		r = sys3(NR_setresuid, p->uid, p->uid, p->uid);
+		if (r < 0)
+			fail(STEP_UID, (int)-r, 0);
+	}
 }
 
 /* ---- step 5: no_new_privs -------------------------------------------------- */
@@ -745,6 +1018,46 @@ static void set_no_new_privs(const struct plan *p)
 	r = sys5(NR_prctl, PR_SET_NO_NEW_PRIVS_, 1, 0, 0, 0);
 	if (r < 0)
 		fail(STEP_NNP, (int)-r, 0);
+}
+
+/* ---- isolation: seccomp, umask ------------------------------------------------ */
+
+struct sock_filter_ {
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+
+struct sock_fprog_ {
+	unsigned short len;
+	struct sock_filter_ *filter;
+};
+
+/* Loads the library's filter, already checked by the plan parser: 16 hex
+ * digits per instruction, its bytes in host order. It needs no_new_privs
+ * (which the library sets with it) or CAP_SYS_ADMIN. */
+static void load_seccomp(const struct plan *p)
+{
+	struct sock_filter_ prog[MAX_FILTER];
+	struct sock_fprog_ fprog;
+	unsigned char *b = (unsigned char *)prog;
+	size_t n = 0;
+	long r;
+	if (!p->seccomp)
+		return;
+	for (const char *h = p->seccomp; h[0] && h[1]; h += 2)
+		b[n++] = (unsigned char)(hex_digit(h[0]) << 4 | hex_digit(h[1]));
+	fprog.len = (unsigned short)(n / sizeof prog[0]);
+	fprog.filter = prog;
+	r = sys5(NR_prctl, PR_SET_SECCOMP_, SECCOMP_MODE_FILTER_, &fprog, 0, 0);
+	if (r < 0)
+		fail(STEP_SECCOMP, (int)-r, 0);
+}
+
+static void set_umask(const struct plan *p)
+{
+	if (p->has_umask)
+		sys1(NR_umask, p->umask); /* cannot fail */
 }
 
 /* ---- step 6: signals --------------------------------------------------------- */
@@ -780,9 +1093,18 @@ struct dirent64 {
 	char name[];
 };
 
+static int kept(long fd, const int *keep, int n_keep)
+{
+	for (int i = 0; i < n_keep; i++)
+		if (keep[i] == fd)
+			return 1;
+	return 0;
+}
+
 /* Fallback for kernels without close_range (before 5.9): close what
- * /proc/self/fd lists, rescanning until a pass closes nothing. */
-static int close_from_proc_above(long first)
+ * /proc/self/fd lists, but the n_keep in keep, rescanning until a pass
+ * closes nothing. */
+static int close_from_proc_above(long first, const int *keep, int n_keep)
 {
 	uint64_t buf[512];
 	long dfd = sys4(NR_openat, AT_FDCWD_, "/proc/self/fd", O_RDONLY_ | O_CLOEXEC_, 0);
@@ -794,7 +1116,8 @@ static int close_from_proc_above(long first)
 		if (lim[1] > (1u << 20))
 			lim[1] = 1u << 20;
 		for (uint64_t fd = (uint64_t)first; fd < lim[1]; fd++)
-			sys1(NR_close, fd);
+			if (!kept((long)fd, keep, n_keep))
+				sys1(NR_close, fd);
 		return 0;
 	}
 	for (;;) {
@@ -810,7 +1133,7 @@ static int close_from_proc_above(long first)
 					continue;
 				for (; *s >= '0' && *s <= '9'; s++)
 					fd = fd * 10 + (*s - '0');
-				if (fd >= first && fd != dfd) {
+				if (fd >= first && fd != dfd && !kept(fd, keep, n_keep)) {
 					sys1(NR_close, fd);
 					closed = 1;
 				}
@@ -828,16 +1151,68 @@ static int close_from_proc_above(long first)
 	return 0;
 }
 
-/* The target must inherit only 0, 1 and 2; the status pipe closes at exec so
- * the parent reads EOF exactly when the exec succeeded. */
-static void close_descriptors(void)
+/* Passed descriptor i arrives as fd FIRST_PASSED_FD + i and goes to its
+ * target number. Every source (and the status pipe, when a target number is
+ * 3) first moves above every number in play, so no dup3 overwrites a source
+ * not yet placed. Failures report detail i + 1. */
+static void place_passed(const struct plan *p)
 {
-	long r = sys3(NR_fcntl, STATUS_FD, F_SETFD_, FD_CLOEXEC_);
+	int tmp[MAX_PASSED_FDS];
+	long high = FIRST_PASSED_FD + p->n_passed, r;
+	for (int i = 0; i < p->n_passed; i++)
+		if (p->passed[i] >= high)
+			high = p->passed[i] + 1;
+	for (int i = 0; i < p->n_passed; i++) {
+		if (p->passed[i] == STATUS_FD) {
+			r = sys3(NR_fcntl, STATUS_FD, F_DUPFD_CLOEXEC_, high);
+			if (r < 0)
+				fail(STEP_FDS, (int)-r, (uint32_t)i + 1);
+			status_fd = (int)r;
+		}
+		r = sys3(NR_fcntl, FIRST_PASSED_FD + i, F_DUPFD_CLOEXEC_, high);
+		if (r < 0)
+			fail(STEP_FDS, (int)-r, (uint32_t)i + 1);
+		tmp[i] = (int)r;
+	}
+	for (int i = 0; i < p->n_passed; i++) {
+		r = sys3(NR_dup3, tmp[i], p->passed[i], 0);
+		if (r < 0)
+			fail(STEP_FDS, (int)-r, (uint32_t)i + 1);
+	}
+}
+
+/* The target must inherit only 0, 1, 2 and the passed descriptors; the
+ * status pipe closes at exec so the parent reads EOF exactly when the exec
+ * succeeded. */
+static void close_descriptors(const struct plan *p)
+{
+	int keep[MAX_PASSED_FDS + 1], n_keep = 0;
+	long r, lo = FIRST_CLOSED_FD;
+	place_passed(p);
+	r = sys3(NR_fcntl, status_fd, F_SETFD_, FD_CLOEXEC_);
 	if (r < 0)
 		fail(STEP_FDS, (int)-r, 0);
-	r = sys3(NR_close_range, FIRST_CLOSED_FD, ~0u, 0);
-	if (r == -E_NOSYS)
-		r = -close_from_proc_above(FIRST_CLOSED_FD);
+	/* What stays, in increasing order; the ranges between are closed. */
+	for (int i = 0; i <= p->n_passed; i++) {
+		int fd = i < p->n_passed ? p->passed[i] : status_fd, j = n_keep++;
+		for (; j > 0 && keep[j - 1] > fd; j--)
+			keep[j] = keep[j - 1];
+		keep[j] = fd;
+	}
+	for (int i = 0; i <= n_keep; i++) {
+		long hi = i < n_keep ? keep[i] - 1 : (long)~0u;
+		if (hi >= lo) {
+			r = sys3(NR_close_range, lo, hi, 0);
+			if (r == -E_NOSYS) {
+				r = -close_from_proc_above(FIRST_CLOSED_FD, keep, n_keep);
+				break;
+			}
+			if (r < 0)
+				break;
+		}
+		if (i < n_keep && keep[i] >= lo)
+			lo = keep[i] + 1;
+	}
 	if (r < 0)
 		fail(STEP_FDS, (int)-r, 0);
 }
@@ -1057,6 +1432,8 @@ static __attribute__((noreturn)) void resident(const struct plan *p)
 	 * when its tree closes them, not when the shim exits. */
 	for (int fd = 0; fd <= STATUS_FD; fd++)
 		sys1(NR_close, fd);
+	for (int i = 0; i < p->n_passed; i++)
+		sys1(NR_close, FIRST_PASSED_FD + i);
 	/* A write to a library that died must not kill us before the tree. */
 	sys4(NR_rt_sigaction, SIGPIPE_, ign, 0, sizeof(uint64_t));
 	sys4(NR_rt_sigprocmask, SIG_BLOCK_, &chld, 0, sizeof chld);
@@ -1138,8 +1515,8 @@ __attribute__((used, noreturn)) void shim_main(long *sp)
 	/* Both the resident and the target start with default dispositions (an
 	 * ignored SIGCHLD would lose the target's status) and an empty mask. */
 	reset_signals();
-	if (sys3(NR_close_range, FIRST_RESIDENT_CLOSED_FD, ~0u, 0) == -E_NOSYS)
-		close_from_proc_above(FIRST_RESIDENT_CLOSED_FD);
+	if (sys3(NR_close_range, FIRST_RESIDENT_CLOSED_FD + plan.n_passed, ~0u, 0) == -E_NOSYS)
+		close_from_proc_above(FIRST_RESIDENT_CLOSED_FD + plan.n_passed, NULL, 0);
 	if (sys5(NR_prctl, PR_SET_CHILD_SUBREAPER_, 1, 0, 0, 0) < 0)
 		fail(STEP_SUBREAPER, E_INVAL, 0);
 	pid = sys5(NR_clone, SIGCHLD_, 0, 0, 0, 0);
@@ -1149,19 +1526,30 @@ __attribute__((used, noreturn)) void shim_main(long *sp)
 		target_pid = (int)pid;
 		resident(&plan);
 	}
-	/* The target: it leads its own process group, tells the library its pid,
+	/* The target: it leads its own process group (and with setsid=1 its own
+	 * session, whose group has the same id), tells the library its pid,
 	 * then applies the plan and execs. */
-	if (plan.ctty)
+	if (plan.ctty) {
 		take_terminal();
-	else if (sys2(NR_setpgid, 0, 0) < 0)
+	} else if (plan.setsid) {
+		long r = sys0(NR_setsid);
+		if (r < 0)
+			fail(STEP_SESSION, (int)-r, 0);
+	} else if (sys2(NR_setpgid, 0, 0) < 0) {
 		fail(STEP_FORK, E_PERM, 1);
+	}
 	report(MAGIC_PID, 0, 0, (uint32_t)sys0(NR_getpid));
 	sys1(NR_close, CONTROL_FD);
 	join_cgroups(&plan);
 	apply_rlimits(&plan);
-	drop_caps(&plan);
+	unshare_namespaces(&plan);
+	drop_caps_bounding(&plan);
+	set_credentials(&plan);
+	drop_caps_sets(&plan);
 	set_no_new_privs(&plan);
-	close_descriptors();
+	load_seccomp(&plan);
+	set_umask(&plan);
+	close_descriptors(&plan);
 	change_dir(&plan);
 	exec_target(&plan, envp);
 }

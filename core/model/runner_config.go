@@ -22,6 +22,12 @@ type RunnerConfig struct {
 	// before the rest of its group is killed, so a background grandchild
 	// holding a pipe cannot hang the task. 0 = no grace.
 	DrainGraceMs uint64
+
+	// Process holds envPolicy, umask and newSession for every task; a
+	// task's own kind.subprocess values replace them.
+	Process ProcessOptions
+	// ScriptStorage is where script bodies are kept; "" = memfd.
+	ScriptStorage ScriptStorage
 }
 
 // Rlimits are set in the child before exec: soft limit = the value, the hard
@@ -69,6 +75,14 @@ type Security struct {
 	// FailOnCapError fails the spawn when the capability drop fails.
 	// Default true.
 	FailOnCapError bool
+
+	// Credentials replace the child's uid, gid and groups; nil = the host's.
+	Credentials *Credentials
+	// Namespaces are new namespaces for the child.
+	Namespaces Namespaces
+	// Seccomp is the child's syscall filter; "" or "disabled" = none.
+	// denyHostControl also sets no_new_privs, which the filter needs.
+	Seccomp SeccompPolicy
 }
 
 // LogConfig bounds the lines cut from a task's output.
@@ -95,12 +109,14 @@ func DefaultLogConfig() LogConfig {
 }
 
 // DefaultRunnerConfig is the config of a runner made without one: no env,
-// no limits, no hardening, default log, output and drain grace.
+// no limits, no hardening, default log, output and drain grace, script
+// bodies in a memfd.
 func DefaultRunnerConfig() RunnerConfig {
 	return RunnerConfig{
-		Log:          DefaultLogConfig(),
-		Output:       DefaultOutputConfig(),
-		DrainGraceMs: DefaultDrainGraceMs,
+		Log:           DefaultLogConfig(),
+		Output:        DefaultOutputConfig(),
+		DrainGraceMs:  DefaultDrainGraceMs,
+		ScriptStorage: ScriptMemfd,
 	}
 }
 
@@ -128,12 +144,18 @@ func decodeRunnerConfig(v *jsonValue) (*RunnerConfig, *fieldError) {
 	if v.kind != jsonObject {
 		return nil, errorf("", "runner configuration must be a JSON object, got %s", describe(v))
 	}
-	obj, ferr := openObject(v, "", "runner configuration", "env", "rlimits", "cgroups",
-		"security", "log", "output", "shimPath", "drainGraceMs", "labels")
+	obj, ferr := openObject(v, "", "runner configuration", append([]string{"env", "rlimits", "cgroups",
+		"security", "log", "output", "shimPath", "drainGraceMs", "labels", "scriptStorage"}, processOptionKeys...)...)
 	if ferr != nil {
 		return nil, ferr
 	}
 	cfg := DefaultRunnerConfig()
+	if cfg.Process, ferr = decodeProcessOptions(obj); ferr != nil {
+		return nil, ferr
+	}
+	if cfg.ScriptStorage, ferr = decodeScriptStorage(obj); ferr != nil {
+		return nil, ferr
+	}
 	if f, p := obj.get("env"); f != nil {
 		if cfg.Env, ferr = decodeEnv(f, p); ferr != nil {
 			return nil, ferr
@@ -272,11 +294,29 @@ func decodeCPU(v *jsonValue, path string) (*CPULimit, *fieldError) {
 }
 
 func decodeSecurity(v *jsonValue, path string) (*Security, *fieldError) {
-	obj, ferr := openObject(v, path, path, "dropAllCaps", "keepCaps", "noNewPrivs", "failOnCapError")
+	obj, ferr := openObject(v, path, path, "dropAllCaps", "keepCaps", "noNewPrivs", "failOnCapError",
+		"credentials", "namespaces", "seccomp")
 	if ferr != nil {
 		return nil, ferr
 	}
 	s := &Security{FailOnCapError: true}
+	if f, p := obj.get("credentials"); f != nil {
+		if s.Credentials, ferr = decodeCredentials(f, p); ferr != nil {
+			return nil, ferr
+		}
+	}
+	if f, p := obj.get("namespaces"); f != nil {
+		if s.Namespaces, ferr = decodeNamespaces(f, p); ferr != nil {
+			return nil, ferr
+		}
+	}
+	if f, p := obj.get("seccomp"); f != nil {
+		policy, ferr := asEnum(f, p, seccompPolicies...)
+		if ferr != nil {
+			return nil, ferr
+		}
+		s.Seccomp = SeccompPolicy(policy)
+	}
 	for _, flag := range []struct {
 		key string
 		dst *bool

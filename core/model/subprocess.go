@@ -26,6 +26,14 @@ type SubprocessSpec struct {
 	Input  *string // base64; nil when absent
 	Stderr StderrMode
 	Pty    *PtySize
+	// Process replaces the runner's envPolicy, umask and newSession where
+	// set.
+	Process ProcessOptions
+	// Argv0 is the child's argv[0]; "" = the command (or the runtime) as
+	// given.
+	Argv0 string
+	// PassFds are host descriptors the child keeps at the same numbers.
+	PassFds []int
 }
 
 func decodeSubprocess(v *jsonValue, path string) (*SubprocessSpec, *fieldError) {
@@ -33,11 +41,15 @@ func decodeSubprocess(v *jsonValue, path string) (*SubprocessSpec, *fieldError) 
 }
 
 func decodeSubprocessShape(v *jsonValue, path string, sh shape) (*SubprocessSpec, *fieldError) {
-	obj, ferr := openObject(v, path, path, "mode", "env", "cwd", "failOnNonZero", "stdin", "input", "stderr", "pty")
+	obj, ferr := openObject(v, path, path, append([]string{"mode", "env", "cwd", "failOnNonZero", "stdin", "input", "stderr", "pty"},
+		subprocessIsolationKeys...)...)
 	if ferr != nil {
 		return nil, ferr
 	}
 	s := &SubprocessSpec{FailOnNonZero: true, Stdin: StdinNull, Stderr: StderrPipe}
+	if ferr := decodeSubprocessIsolation(obj, s); ferr != nil {
+		return nil, ferr
+	}
 	// An absent mode is left empty for validation to report, after the slot
 	// and timeout, in the order SPEC gives.
 	if f, p := obj.get("mode"); f != nil {

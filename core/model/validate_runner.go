@@ -51,6 +51,17 @@ func validateRunner(c *RunnerConfig) *fieldError {
 			return ferr
 		}
 		c.Security.KeepCapMask = mask
+		if ferr := validateIsolation(c.Security); ferr != nil {
+			return ferr
+		}
+	}
+	if ferr := validateProcessOptions(c.Process, ""); ferr != nil {
+		return ferr
+	}
+	switch c.ScriptStorage {
+	case "", ScriptMemfd, ScriptFile:
+	default:
+		return enumError("scriptStorage", scriptStorages...)
 	}
 	if ferr := validateLog(c.Log); ferr != nil {
 		return ferr

@@ -153,6 +153,9 @@ func validateSubprocessRest(s *SubprocessSpec) *fieldError {
 	if containsNUL(s.Cwd) {
 		return errorf("kind.subprocess.cwd", "cwd must not contain NUL")
 	}
+	if ferr := validateSubprocessIsolation(s); ferr != nil {
+		return ferr
+	}
 	switch s.Stdin {
 	case StdinNull, StdinInherit, StdinPipe:
 		return validateStdio(s)

@@ -30,6 +30,16 @@ const (
 	// StepSubreaper: the shim could not become the child subreaper of the
 	// target's tree (Linux 3.4).
 	StepSubreaper = "subreaper"
+
+	// Isolation steps, in the order the shim takes them (StepFds also
+	// covers placing passed descriptors).
+	StepSession    = "session"    // setsid
+	StepNamespaces = "namespaces" // unshare, and making mounts private
+	StepGroups     = "groups"     // setgroups
+	StepGID        = "gid"        // setresgid
+	StepUID        = "uid"        // setresuid
+	StepSeccomp    = "seccomp"    // loading the seccomp filter
+	StepUmask      = "umask"      // umask (cannot fail; numbered for the protocol)
 )
 
 // SpawnError is a failed spawn: which step failed, on what, and why.
@@ -77,10 +87,13 @@ func (e *SpawnError) Unwrap() []error {
 }
 
 // IsSandbox reports whether the failure is one of the sandbox steps (cgroup,
-// rlimit, capabilities, no_new_privs) rather than the program or the host.
+// rlimit, capabilities, no_new_privs, and the isolation steps) rather than
+// the program or the host.
 func (e *SpawnError) IsSandbox() bool {
 	switch e.Step {
 	case StepCgroup, StepRlimit, StepCaps, StepNNP:
+		return true
+	case StepSession, StepNamespaces, StepGroups, StepGID, StepUID, StepSeccomp:
 		return true
 	}
 	return false

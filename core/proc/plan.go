@@ -70,6 +70,10 @@ type Plan struct {
 	// library's end of its control socket closes before the end of the
 	// attempt (the host died): once the tree is dead they are empty.
 	RemoveDirs []string
+
+	// Isolation: session, namespaces, credentials, seccomp, umask and
+	// passed descriptors (isolation.go).
+	Isolation
 }
 
 // The shim's limits on repeated keys (MAX_RLIMITS, MAX_CGROUPS).
@@ -159,7 +163,7 @@ func (p *Plan) check() error {
 	if p.HasCgroupFD && p.CgroupFD < 0 {
 		return planError("CgroupFD", unix.EBADF)
 	}
-	return nil
+	return p.Isolation.check()
 }
 
 // shimArgs is the shim's argv for this plan (protocol "solti-shim/1"; the
@@ -197,6 +201,7 @@ func (p *Plan) shimArgs(shimPath string) []string {
 	if p.Pty != nil {
 		argv = append(argv, "ctty=1")
 	}
+	argv = p.Isolation.shimArgs(argv)
 	argv = append(argv, "--", p.Path)
 	return append(argv, p.Args...)
 }

@@ -112,9 +112,10 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 		PidFD:   &pidfd,
 	}
 	attr := &syscall.ProcAttr{
-		Env:   p.Env,
-		Files: []uintptr{uintptr(cio.stdin), uintptr(out), uintptr(errOut), uintptr(pipes.statusW), uintptr(pipes.shimSock)},
-		Sys:   sys,
+		Env: p.Env,
+		Files: append([]uintptr{uintptr(cio.stdin), uintptr(out), uintptr(errOut), uintptr(pipes.statusW), uintptr(pipes.shimSock)},
+			p.Isolation.files()...),
+		Sys: sys,
 	}
 	shimPid, err := forkShim(s.path, argv, attr)
 	pipes.closeWriteEnds()

@@ -3,7 +3,9 @@ package proc
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,7 +20,7 @@ const (
 	magicExit     = 0x534f4c58 // "SOLX": the target's status (control socket)
 	recordSize    = 16
 	exitSize      = 48
-	maxRecords    = 16 // more than the shim can ever write (pid + 3 warnings + 1 fatal)
+	maxRecords    = 16 // more than the shim can ever write (pid + 4 warnings + 1 fatal)
 	shimFailsWith = 127
 )
 
@@ -26,10 +28,13 @@ const (
 var shimSteps = [...]string{
 	1: StepPlan, 2: StepCgroup, 3: StepRlimit, 4: StepCaps, 5: StepNNP,
 	6: StepSignals, 7: StepFds, 8: StepChdir, 9: StepExec, 10: StepFork,
-	11: StepSubreaper,
+	11: StepSubreaper, 12: StepUmask, 13: StepSession, 14: StepNamespaces,
+	15: StepGroups, 16: StepGID, 17: StepUID, 18: StepSeccomp,
 }
 
-var capsDetails = [...]string{1: "bounding set", 2: "capset", 3: "ambient set"}
+var capsDetails = [...]string{1: "bounding set", 2: "capset", 3: "ambient set", 4: "keepcaps"}
+
+var namespacesDetails = [...]string{1: "unshare", 2: "private mounts"}
 
 // forkDetails name the target's first step that failed (fork record detail).
 var forkDetails = [...]string{2: "setsid", 3: "TIOCSCTTY"}
@@ -87,6 +92,17 @@ func (r statusRecord) toError(p *Plan, shimArgv []string) *SpawnError {
 		e.Arg = p.Dir
 	case StepExec:
 		e.Arg = p.Path
+	case StepNamespaces:
+		if d < len(namespacesDetails) {
+			e.Arg = namespacesDetails[d]
+		}
+	case StepFds:
+		if d > 0 && d <= len(p.Fds) {
+			e.Arg = "fd " + strconv.Itoa(p.Fds[d-1].Target)
+		}
+	}
+	if hint := privilegeHint(e.Step); hint != "" && e.Errno == unix.EPERM {
+		e.Err = fmt.Errorf("%s (%s)", e.Errno.Error(), hint)
 	}
 	return e
 }

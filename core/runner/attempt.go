@@ -204,16 +204,21 @@ func (t *Task) start(cg *sandbox.CgroupSet) (*proc.Process, error) {
 		return nil, err
 	}
 	pl := &proc.Plan{
-		Path: t.program,
-		Args: t.args,
-		Env:  childEnv(t.runner.opts.Environ(), t.env),
-		Dir:  t.cwd,
+		Path:  t.program,
+		Args:  t.args,
+		Env:   policyEnv(t.runner.opts.Environ(), t.env, t.envPolicy),
+		Dir:   t.cwd,
+		Argv0: t.argv0,
 	}
 	t.mu.Lock()
 	size := t.ptySize
 	t.mu.Unlock()
 	t.stdio.apply(pl, size)
 	t.sandbox.apply(pl)
+	pl.Isolation = t.isolation
+	if pl.Seccomp != "" {
+		pl.NoNewPrivs = true // the filter needs it (upstream sets it too)
+	}
 	applyCgroups(pl, cg)
 	if err := pl.CheckExecSize(sp.ShimPath()); err != nil {
 		var se *proc.ExecSizeError

@@ -2,11 +2,13 @@ package runner
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/solti-exec/solti-exec/core/model"
 	"github.com/solti-exec/solti-exec/core/output"
+	"github.com/solti-exec/solti-exec/core/proc"
 )
 
 // Build validates nothing more than the spec already is, and prepares a task:
@@ -27,10 +29,11 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 	}
 
 	// Resolve first: a failure here consumes no run number.
-	program, args, script, err := resolveMode(sub.Mode, r.tempDir)
+	program, args, body, err := resolveMode(sub.Mode, r.cfg.ScriptStorage, sub.PassFds, r.tempDir)
 	if err != nil {
 		return nil, err
 	}
+	script := body.file
 
 	seq := nextRunSeq()
 	t := &Task{
@@ -41,6 +44,7 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 		program:       program,
 		args:          args,
 		script:        script,
+		memfd:         body.memfd,
 		env:           mergeEnv(sub.Env, r.cfg.Env),
 		cwd:           sub.Cwd,
 		failOnNonZero: sub.FailOnNonZero,
@@ -58,6 +62,11 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 	if t.stdio.pty != nil {
 		t.ptySize = *t.stdio.pty
 	}
+	t.isolation, t.envPolicy = taskIsolation(r.isolation, r.cfg.Process, sub.Process, sub.PassFds)
+	if m := body.memfd; m != nil {
+		t.isolation.Fds = append(slices.Clip(t.isolation.Fds), proc.PassedFd{Host: m.fd, Target: m.target})
+	}
+	t.argv0 = sub.Argv0
 	oc := r.cfg.Output
 	if spec.Output != nil {
 		oc = *spec.Output
@@ -68,8 +77,13 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 	t.blockOutput = rc.WhenFull == output.Block
 	t.done = make(chan struct{})
 	close(t.done) // nothing runs yet
+	if body.memfdRefused != nil {
+		t.ring.AppendControl(output.Event{Kind: output.KindWarning, TsMs: nowMs(), Data: []byte(
+			"script body in the file " + script.path + ": " + body.memfdRefused.Error())})
+	}
 	if err := r.track(t); err != nil {
 		script.remove()
+		body.memfd.close()
 		t.ring.Release()
 		return nil, err
 	}
@@ -77,23 +91,41 @@ func (r *Runner) Build(spec *model.TaskSpec) (*Task, error) {
 	return t, nil
 }
 
+// scriptBody is where a script task's body went: a memfd, or a file (by
+// choice, or because the kernel refused the memfd: memfdRefused says why).
+type scriptBody struct {
+	memfd        *scriptMemfd
+	file         *scriptFile
+	memfdRefused error
+}
+
 // resolveMode turns the mode into a program and its arguments. A script body
-// is written to its own file and passed as a path, so the runtime's flag is
-// accepted but not used (and never leaks into the arguments).
-func resolveMode(m model.Mode, tempDir func() string) (string, []string, *scriptFile, error) {
+// is put in a sealed memfd (or its own file) and passed as a path, so the
+// runtime's flag is accepted but not used (and never leaks into the
+// arguments).
+func resolveMode(m model.Mode, storage model.ScriptStorage, passed []int, tempDir func() string) (string, []string, scriptBody, error) {
+	var sb scriptBody
 	if m.Command != nil {
-		return m.Command.Command, append([]string(nil), m.Command.Args...), nil, nil
+		return m.Command.Command, append([]string(nil), m.Command.Args...), sb, nil
 	}
 	body, err := m.Script.DecodeBody()
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, sb, err
 	}
-	sf, err := writeScript(tempDir(), body)
-	if err != nil {
-		return "", nil, nil, err
+	var path string
+	if storage != model.ScriptFile {
+		if sb.memfd, sb.memfdRefused = newScriptMemfd(body, passed); sb.memfd != nil {
+			path = sb.memfd.path()
+		}
 	}
-	args := append([]string{sf.path}, m.Script.Args...)
-	return m.Script.Runtime.Program(), args, sf, nil
+	if sb.memfd == nil {
+		if sb.file, err = writeScript(tempDir(), body); err != nil {
+			return "", nil, sb, err
+		}
+		path = sb.file.path
+	}
+	args := append([]string{path}, m.Script.Args...)
+	return m.Script.Runtime.Program(), args, sb, nil
 }
 
 func ringConfig(oc model.OutputConfig) output.RingConfig {

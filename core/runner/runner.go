@@ -44,6 +44,8 @@ type Runner struct {
 
 	cgroups *sandbox.Parent // where task cgroups go and how limits are enforced
 
+	isolation proc.Isolation // credentials, namespaces, seccomp: the config's, built once
+
 	mu     sync.Mutex
 	tasks  map[*Task]struct{}
 	closed bool
@@ -61,14 +63,19 @@ func New(name string, cfg *model.RunnerConfig, opts Options) (*Runner, error) {
 	if opts.Environ == nil {
 		opts.Environ = os.Environ
 	}
+	iso, err := runnerIsolation(&c)
+	if err != nil {
+		return nil, err
+	}
 	liveRunners.Add(1)
 	return &Runner{
-		name:    name,
-		cfg:     c,
-		opts:    opts,
-		metrics: metrics.New(name),
-		cgroups: sandbox.NewParent(c.Cgroups, opts.CgroupSources),
-		tasks:   map[*Task]struct{}{},
+		name:      name,
+		cfg:       c,
+		opts:      opts,
+		metrics:   metrics.New(name),
+		cgroups:   sandbox.NewParent(c.Cgroups, opts.CgroupSources),
+		isolation: iso,
+		tasks:     map[*Task]struct{}{},
 	}, nil
 }
 

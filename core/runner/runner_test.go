@@ -82,7 +82,7 @@ func TestUnsupportedKindNamesRunnerAndKind(t *testing.T) {
 }
 
 func TestScriptFileIsPrivateAndHoldsTheBody(t *testing.T) {
-	r := newRunner(t, "")
+	r := newRunner(t, `{"scriptStorage": "file"}`)
 	body := "echo hello\n# a secret: 42\n"
 	task := build(t, r, spec("script", bashScript(body, "extra"), nil))
 	path := task.ScriptPath()
@@ -125,14 +125,23 @@ func TestInvalidBase64IsRefused(t *testing.T) {
 }
 
 func TestLargeScriptIsAccepted(t *testing.T) {
-	r := newRunner(t, "")
-	body := "# " + strings.Repeat("x", 200*1024) + "\necho big\n"
-	task := build(t, r, spec("big", bashScript(body), nil))
-	got, err := os.ReadFile(task.ScriptPath())
-	require.NoError(t, err)
-	assert.Len(t, got, len(body))
-	_, evs := runToEnd(t, task)
-	assert.Equal(t, []string{"big"}, lines(evs, output.Stdout))
+	for _, storage := range []string{"memfd", "file"} {
+		t.Run(storage, func(t *testing.T) {
+			r := newRunner(t, `{"scriptStorage": "`+storage+`"}`)
+			body := "# " + strings.Repeat("x", 200*1024) + "\necho big\n"
+			task := build(t, r, spec("big", bashScript(body), nil))
+			require.Equal(t, model.ScriptStorage(storage), task.ScriptStorage())
+			path := task.ScriptPath()
+			if task.memfd != nil {
+				path = "/proc/self/fd/" + strconv.Itoa(task.memfd.fd) // the host's number
+			}
+			got, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.Len(t, got, len(body))
+			_, evs := runToEnd(t, task)
+			assert.Equal(t, []string{"big"}, lines(evs, output.Stdout))
+		})
+	}
 }
 
 func TestOutputIsTaggedWithAttemptAndStream(t *testing.T) {

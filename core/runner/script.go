@@ -3,7 +3,11 @@ package runner
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // scriptFile is a script body on disk. It sits alone in a private 0700
@@ -70,4 +74,65 @@ func (r *Runner) tempDir() string {
 		}
 	}
 	return "/tmp"
+}
+
+// scriptMemfd is a script body in a sealed memfd: no file is ever written,
+// so nothing is left behind by a host that crashes, and the seals stop
+// anyone holding the descriptor from changing the body under the runtime.
+// The child gets it at fd target and its runtime opens /proc/self/fd/target.
+type scriptMemfd struct {
+	fd     int // the library's, close-on-exec
+	target int // its number in the child
+}
+
+// memfdCreate is unix.MemfdCreate; tests replace it to play a kernel that
+// refuses memfds (before 3.17, or a seccomp policy of the host's).
+var memfdCreate = unix.MemfdCreate
+
+// The seals that freeze a memfd's contents and size, and the seals
+// themselves.
+const scriptSeals = unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE | unix.F_SEAL_SEAL
+
+// newScriptMemfd puts body in a sealed memfd, to be passed at the lowest
+// descriptor number from 3 not taken by passed. The error says why the
+// kernel refused; the caller falls back to a file.
+func newScriptMemfd(body []byte, passed []int) (*scriptMemfd, error) {
+	// MFD_NOEXEC_SEAL (Linux 6.3) keeps the memfd from being exec'd, which
+	// a vm.memfd_noexec=2 host requires; older kernels refuse the flag.
+	fd, err := memfdCreate("solti-exec-script", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_NOEXEC_SEAL)
+	if err == unix.EINVAL {
+		fd, err = memfdCreate("solti-exec-script", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	}
+	if err != nil {
+		return nil, &os.SyscallError{Syscall: "memfd_create", Err: err}
+	}
+	for rest := body; len(rest) > 0; {
+		n, err := unix.Write(fd, rest)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			unix.Close(fd)
+			return nil, &os.SyscallError{Syscall: "write", Err: err}
+		}
+		rest = rest[n:]
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, scriptSeals); err != nil {
+		unix.Close(fd)
+		return nil, &os.SyscallError{Syscall: "fcntl F_ADD_SEALS", Err: err}
+	}
+	target := 3
+	for slices.Contains(passed, target) {
+		target++
+	}
+	return &scriptMemfd{fd: fd, target: target}, nil
+}
+
+// path is what the runtime is given.
+func (m *scriptMemfd) path() string { return "/proc/self/fd/" + strconv.Itoa(m.target) }
+
+func (m *scriptMemfd) close() {
+	if m != nil {
+		unix.Close(m.fd)
+	}
 }

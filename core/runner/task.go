@@ -21,7 +21,8 @@ type Task struct {
 	spec          model.TaskSpec
 	program       string
 	args          []string
-	script        *scriptFile
+	script        *scriptFile  // the body's file, nil with a memfd
+	memfd         *scriptMemfd // the body's memfd, nil with a file
 	env           []model.EnvVar
 	cwd           string
 	stdio         stdio // stdin, stderr and pty (stdio.go)
@@ -29,6 +30,9 @@ type Task struct {
 	frame         output.FrameConfig
 	drainGrace    time.Duration
 	sandbox       sandboxPlan
+	isolation     proc.Isolation   // session, namespaces, credentials, seccomp, umask, fds
+	envPolicy     *model.EnvPolicy // nil: inherit
+	argv0         string
 	ring          *output.Ring
 	blockOutput   bool // the ring's whenFull is "block"
 
@@ -49,12 +53,28 @@ func (t *Task) ID() string { return t.id }
 // CgroupName is the name the task's cgroup gets when it has one.
 func (t *Task) CgroupName() string { return t.cgroupName }
 
-// ScriptPath is the script file's path, "" in command mode.
+// ScriptPath is the path the runtime is given: the script file's, or
+// /proc/self/fd/N for a memfd; "" in command mode.
 func (t *Task) ScriptPath() string {
-	if t.script == nil {
-		return ""
+	switch {
+	case t.memfd != nil:
+		return t.memfd.path()
+	case t.script != nil:
+		return t.script.path
 	}
-	return t.script.path
+	return ""
+}
+
+// ScriptStorage is where the script body is: "memfd", "file", or "" in
+// command mode.
+func (t *Task) ScriptStorage() model.ScriptStorage {
+	switch {
+	case t.memfd != nil:
+		return model.ScriptMemfd
+	case t.script != nil:
+		return model.ScriptFile
+	}
+	return ""
 }
 
 // ScriptDir is the private directory holding the script file, "" in command
@@ -253,6 +273,7 @@ func (t *Task) Close() {
 	}
 	t.ring.Release()
 	t.script.remove()
+	t.memfd.close()
 	t.runner.untrack(t)
 	liveTasks.Add(-1)
 }

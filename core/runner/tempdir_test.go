@@ -20,16 +20,18 @@ func withEnviron(env ...string) func(*Options) {
 	return func(o *Options) { o.Environ = func() []string { return env } }
 }
 
+// These are about script files: the memfd needs no TMPDIR.
+
 // The script directory goes where the host's TMPDIR says at build time, not
 // where Go's start-up copy of the environment says.
 func TestScriptGoesToTheHostTMPDIR(t *testing.T) {
 	dir := t.TempDir()
-	r := newRunner(t, "", withEnviron("PATH=/usr/bin:/bin", "TMPDIR="+dir))
+	r := newRunner(t, `{"scriptStorage": "file"}`, withEnviron("PATH=/usr/bin:/bin", "TMPDIR="+dir))
 	task := build(t, r, spec("tmp", bashScript("echo hi"), nil))
 	assert.Equal(t, dir, filepath.Dir(filepath.Dir(task.ScriptPath())))
 	assert.True(t, strings.HasPrefix(filepath.Base(filepath.Dir(task.ScriptPath())), "solti-exec-"))
 
-	r = newRunner(t, "", withEnviron("PATH=/usr/bin:/bin"))
+	r = newRunner(t, `{"scriptStorage": "file"}`, withEnviron("PATH=/usr/bin:/bin"))
 	task = build(t, r, spec("tmp", bashScript("echo hi"), nil))
 	assert.Equal(t, "/tmp", filepath.Dir(filepath.Dir(task.ScriptPath())), "no TMPDIR: /tmp")
 }
@@ -47,7 +49,7 @@ func TestUnusableTMPDIRFailsTheBuildWithTheCause(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newRunner(t, "", withEnviron("TMPDIR="+tt.tmpdir))
+			r := newRunner(t, `{"scriptStorage": "file"}`, withEnviron("TMPDIR="+tt.tmpdir))
 			s, err := model.ParseTaskSpec(spec("tmp", bashScript("echo hi"), nil))
 			require.NoError(t, err)
 			before := nextRunSeq()
@@ -71,7 +73,7 @@ func TestRelativeTMPDIRWithSpecCwd(t *testing.T) {
 	rel, err := filepath.Rel(wd, t.TempDir())
 	require.NoError(t, err)
 	require.False(t, filepath.IsAbs(rel))
-	r := newRunner(t, "", withEnviron("PATH=/usr/bin:/bin", "TMPDIR="+rel))
+	r := newRunner(t, `{"scriptStorage": "file"}`, withEnviron("PATH=/usr/bin:/bin", "TMPDIR="+rel))
 	sub := bashScript("echo hi")
 	sub["cwd"] = t.TempDir()
 	task := build(t, r, spec("reltmp", sub, nil))

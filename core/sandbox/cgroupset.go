@@ -96,6 +96,9 @@ func (s *CgroupSet) create(pl placement) error {
 		switch {
 		case err == nil:
 			s.v2 = dir
+			if err := s.forbidSubgroups(); err != nil {
+				return err
+			}
 		case errors.Is(err, os.ErrExist):
 			return errNameTaken
 		case len(pl.v2Limits) > 0 || errors.Is(err, os.ErrNotExist):
@@ -181,6 +184,19 @@ func (s *CgroupSet) notApplied(ls []limit, cause *Error) error {
 		s.Unapplied = append(s.Unapplied, Unapplied{Controller: lim.controller, Limit: lim.desc, Cause: cause})
 	}
 	return nil
+}
+
+// forbidSubgroups sets the v2 cgroup's cgroup.max.depth to 0, as upstream
+// does: a task that may write its own cgroup cannot make sub-cgroups and
+// move part of its tree there, out of reach of the limits written here.
+// Kernels before 4.14 have no such file; there it is left out.
+func (s *CgroupSet) forbidSubgroups() error {
+	path := filepath.Join(s.v2, "cgroup.max.depth")
+	err := s.parent.fs.WriteFile(path, "0")
+	if err == nil || errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return &Error{Op: "write", Path: path, Err: pathCause(err)}
 }
 
 // mkdirCgroup makes one task cgroup directory.

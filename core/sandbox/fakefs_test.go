@@ -112,6 +112,7 @@ func (h *fakeHost) populate(hi *Hierarchy, dir, controllers string) {
 		files["cgroup.events"] = "populated 0\nfrozen 0\n"
 		files["cgroup.kill"] = ""
 		files["cgroup.freeze"] = "0"
+		files["cgroup.max.depth"] = "max"
 		files["cpu.stat"] = "usage_usec 1234\nuser_usec 1000\nsystem_usec 234\n"
 		for _, c := range strings.Fields(controllers) {
 			switch c {

@@ -100,6 +100,7 @@ func TestPrepareV2Delegated(t *testing.T) {
 	assert.Equal(t, "67108864", read(t, dir+"/memory.max"))
 	assert.Equal(t, "0", read(t, dir+"/memory.swap.max"))
 	assert.Equal(t, "20", read(t, dir+"/pids.max"))
+	assert.Equal(t, "0", read(t, dir+"/cgroup.max.depth"), "no sub-cgroups below a task's")
 	assert.Equal(t, Stats{MemoryPeakBytes: 4096, OOMKills: 1, CPUUsageUs: 1234}, s.Stats())
 	require.NoError(t, s.Remove())
 	p.Close()

@@ -43,7 +43,7 @@ int main(void) {
     CHECK(mkdtemp(tmp) != NULL);
     setenv("TMPDIR", tmp, 1);
 
-    runner = test_runner("fork-exit", NULL);
+    runner = test_runner("fork-exit", "{\"scriptStorage\": \"file\"}"); /* the lock guards files */
     solti_task_t live = test_task(runner, SCRIPT_SPEC("live", "ZWNobyBsaXZl"));
     CHECK_EQ_INT(hold_script_dirs(), 1);
 

@@ -288,7 +288,7 @@ static void test_shim_faults(void) {
 }
 
 int main(void) {
-    runner = test_runner("hostile-faults", NULL);
+    runner = test_runner("hostile-faults", "{\"scriptStorage\": \"file\"}"); /* TMPDIR matters to files */
     test_tmpdir_faults();
     test_nofile_64();
     test_shim_faults();

@@ -5,6 +5,7 @@
  * frees it.
  */
 #include "test.h"
+#include "holdings.h"
 
 #include <dirent.h>
 #include <sys/wait.h>
@@ -108,9 +109,31 @@ static void test_python_if_present(solti_runner_t r) {
     CHECK_OK(solti_task_free(t));
 }
 
+/* The default: the body is in a sealed memfd the runtime reads as
+   /proc/self/fd/3, and nothing is written to TMPDIR: not after the build,
+   not while the script runs (it lists TMPDIR itself), not after. */
+static void test_memfd_script(solti_runner_t r) {
+    char dir[64];
+    hold_private_tmpdir(dir, "script-memfd");
+    solti_task_t t = script_task(r, "\"bash\"",
+                                 "echo \"path: $0\"\nls -A \"$TMPDIR\"\necho \"args: $*\"\n", "[\"x\"]");
+    CHECK_EQ_INT(hold_script_dirs(), 0);
+    test_events_t evs = {0};
+    solti_exit_t ex;
+    CHECK_OK(test_spawn_to_end(t, &evs, &ex));
+    CHECK_OUTCOME(ex, SOLTI_OUTCOME_SUCCESS);
+    CHECK_LINES(&evs, SOLTI_STDOUT, "path: /proc/self/fd/3", "args: x"); /* ls printed nothing */
+    CHECK_EQ_INT(test_count(&evs, SOLTI_EVENT_WARNING, 0), 0);        /* no fallback to a file */
+    test_events_free(&evs);
+    CHECK_EQ_INT(hold_script_dirs(), 0);
+    CHECK_OK(solti_task_free(t));
+    hold_private_tmpdir_done(dir);
+    unsetenv("TMPDIR");
+}
+
 /* Child mode: build and run a script task, then exit without freeing it. */
 static int leave_script(void) {
-    solti_runner_t r = test_runner("script-exit", NULL);
+    solti_runner_t r = test_runner("script-exit", "{\"scriptStorage\": \"file\"}");
     solti_task_t t = script_task(r, "\"bash\"", "echo left", "[]");
     test_events_t evs = {0};
     solti_exit_t ex;
@@ -119,9 +142,10 @@ static int leave_script(void) {
     exit(0); /* no solti_task_free, no solti_runner_free */
 }
 
-/* A host that exits without freeing its tasks leaves no script behind: the
-   library removes their directories at exit. The child runs with a private
-   TMPDIR, which must be empty once it has exited. */
+/* A host that exits without freeing its tasks leaves no script file behind:
+   the library removes their directories at exit. The child runs with a
+   private TMPDIR, which must be empty once it has exited. (A memfd needs no
+   such care: the kernel frees it with the host.) */
 static void test_script_removed_at_exit(void) {
     char dir[] = "/tmp/solti-script-exit-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
@@ -153,8 +177,11 @@ int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "leave-script") == 0)
         return leave_script();
     test_script_removed_at_exit();
+    solti_runner_t files = test_runner("script-file", "{\"scriptStorage\": \"file\"}");
+    test_bash_script(files);
+    CHECK_OK(solti_runner_free(files));
     solti_runner_t r = test_runner("script", NULL);
-    test_bash_script(r);
+    test_memfd_script(r);
     test_script_exit_code(r);
     test_custom_runtime(r);
     test_python_if_present(r);

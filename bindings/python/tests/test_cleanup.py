@@ -13,13 +13,19 @@ from .conftest import TASK_TIMEOUT, Snapshot, eventually, open_fds, process_aliv
 from .test_task import started_pid
 
 
+# The script-file tests ask for files: by default a body is in a memfd,
+# which the kernel frees with its last descriptor (test_isolation.py).
+FILES = {"scriptStorage": "file"}
+
+
 def script_of(pid: int) -> Path:
     """The script file a running `bash <script>` child was given."""
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     return Path(os.fsdecode(argv[1]))
 
 
-def test_dropped_task_leaves_nothing(runner: se.Runner, clean: Snapshot) -> None:
+def test_dropped_task_leaves_nothing(lib, clean: Snapshot) -> None:
+    runner = se.Runner("dropped-task", config=FILES)
     task = runner.task(se.Script("sleep 30"), timeout=TASK_TIMEOUT)
     task.spawn()
     pid = started_pid(task)
@@ -34,6 +40,7 @@ def test_dropped_task_leaves_nothing(runner: se.Runner, clean: Snapshot) -> None
     assert eventually(lambda: not process_alive(pid))
     assert eventually(lambda: not script.exists())
     assert eventually(lambda: fd not in open_fds())
+    runner.close()
     # and `clean` checks every descriptor, child and script file
 
 
@@ -61,7 +68,8 @@ def test_dropped_iterator_and_task(runner: se.Runner, clean: Snapshot) -> None:
     assert eventually(lambda: not process_alive(pid))
 
 
-def test_script_file_lives_as_long_as_the_task(runner: se.Runner, clean: Snapshot) -> None:
+def test_script_file_lives_as_long_as_the_task(lib, clean: Snapshot) -> None:
+    runner = se.Runner("script-file", config=FILES)
     task = runner.task(se.Script('echo "$0"'), timeout=TASK_TIMEOUT)
     lines = task.stdout_lines()
     task.spawn()
@@ -72,6 +80,7 @@ def test_script_file_lives_as_long_as_the_task(runner: se.Runner, clean: Snapsho
     gc.collect()
     assert eventually(lambda: not script.exists())
     assert not script.parent.exists()  # its private directory too
+    runner.close()
 
 
 def test_dropped_runner_and_tasks(lib, clean: Snapshot) -> None:
@@ -97,7 +106,7 @@ def test_closed_runner_then_dropped_tasks(lib, clean: Snapshot) -> None:
 def test_interpreter_exit_frees_tasks(lib) -> None:
     code = (
         "import solti_exec as s, time\n"
-        "r = s.Runner('exiting')\n"
+        "r = s.Runner('exiting', config={'scriptStorage': 'file'})\n"
         "t = r.task(s.Script('sleep 30'), timeout=60)\n"
         "ev = t.events(); t.spawn()\n"
         "pid = next(ev).pid\n"
