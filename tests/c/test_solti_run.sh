@@ -67,10 +67,12 @@ check "keep-cap alone"  125 -                  '--keep-cap needs --drop-caps' --
 printf '#!/bin/bash\necho "script $1 $2"\necho "line with \\"quotes\\" and \\\\ backslash"\n' >"$tmp/script.sh"
 check "script"          0   '^script a b$'          -  -- "$run" --script "$tmp/script.sh" -- a b
 check "script quoting"  0   '^line with "quotes" and \\ backslash$' - -- "$run" --script "$tmp/script.sh"
-check "json"            0   '"outcome": "success", "exitCode": 0, "signal": 0' - -- "$run" --json -- true
-check "json failure"    3   '"outcome": "failure", "exitCode": 3.*"reason": "process exited with non-zero code: 3"' \
-      - -- "$run" --json -- sh -c 'exit 3'
-check "json timeout"    124 '"outcome": "timeout"'  -  -- "$run" --json --timeout 200ms -- sleep 5
+check "json"            0   - '"outcome": "success", "exitCode": 0, "signal": 0' -- "$run" --json -- true
+check "json failure"    3   - '"outcome": "failure", "exitCode": 3.*"reason": "process exited with non-zero code: 3"' \
+      -- "$run" --json -- sh -c 'exit 3'
+check "json timeout"    124 - '"outcome": "timeout"'  -- "$run" --json --timeout 200ms -- sleep 5
+check "json not in stdout" 0 '^only-output$' '"outcome": "success"' -- "$run" --json -- echo only-output
+if grep -q outcome "$tmp/out"; then failures=$((failures + 1)); echo "FAIL json not in stdout"; fi
 
 # The report where asked, never mixed into the command's output.
 check "json-file"       0   '^only-output$'         -  -- "$run" --json-file "$tmp/r.json" -- echo only-output
@@ -152,7 +154,7 @@ fi
 
 # The JSON report is valid JSON (when python3 is around to say so).
 if command -v python3 >/dev/null 2>&1; then
-    "$run" --json -- true | tail -n 1 | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["attempt"]==1 and r["durationMs"]>=0, r' \
+    "$run" --json -- true 2>&1 >/dev/null | tail -n 1 | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["attempt"]==1 and r["durationMs"]>=0, r' \
         && echo "ok   json parses" || { failures=$((failures + 1)); echo "FAIL json parses"; }
 fi
 

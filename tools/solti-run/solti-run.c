@@ -96,7 +96,7 @@ static const char usage_text[] =
     "  --name NAME        runner name in run ids and metrics (default solti-run)\n"
     "  --lines            frame the output in lines instead: stderr prefixed\n"
     "                     \"[stderr] \", invalid UTF-8 replaced, long lines cut\n"
-    "  --json             print the exit report as JSON on stdout at the end\n"
+    "  --json             print the exit report as JSON on stderr at the end\n"
     "                     (after the command's own output)\n"
     "  --json-file PATH   write the exit report to PATH instead (created or\n"
     "                     truncated, mode 0644); '-' is stdout\n"
@@ -877,9 +877,10 @@ static void open_report(options_t *o) {
 /* The report goes to --json-fd / --json-file, else to stdout after the
    command's output. */
 static void write_report(const options_t *o, const char *text, size_t len) {
-    if (o->json_fd < 0) {
-        fwrite(text, 1, len, stdout);
+    if (o->json_fd < 0) { /* plain --json: stderr, never into the command's stdout */
         fflush(stdout);
+        fwrite(text, 1, len, stderr);
+        fflush(stderr);
         return;
     }
     while (len > 0) {

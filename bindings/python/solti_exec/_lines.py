@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import ctypes
 import struct
+import warnings
 from itertools import repeat
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from . import _native as n
-from ._reader import POLL_SLICE_MS
+from ._reader import POLL_SLICE_MS, LagPolicy, OutputLagged
 from .events import Line, Stream
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,17 +39,21 @@ class LineRunReader:
 
     Not thread-safe: one reader per thread.  ``lost_lines`` and
     ``lost_bytes`` count what this reader missed because a ``dropOldest``
-    ring dropped it first (always 0 with ``when_full="block"``); `on_lag`
-    is told each loss, in lines, as it is learnt.
+    ring dropped it first (always 0 with ``when_full="block"``).  `on_lag`
+    is the reader's policy: "raise" raises :class:`OutputLagged` at the
+    first loss; "warn" gives one warning per reader, with the total, when
+    the iteration ends (or stops early); "ignore" does neither.
     """
 
     def __init__(
         self,
         task: Task,
         stream: Stream | None = None,
-        on_lag: Callable[[int], None] | None = None,
+        on_lag: LagPolicy = "ignore",
         buffer_bytes: int = DEFAULT_LINES_BYTES,
     ) -> None:
+        if on_lag not in ("warn", "raise", "ignore"):
+            raise ValueError(f"on_lag must be 'warn', 'raise' or 'ignore', not {on_lag!r}")
         self._task = task
         self._read = task._lib.dll.solti_task_read_lines
         self._mask = n.SOLTI_STDOUT | n.SOLTI_STDERR if stream is None else int(stream)
@@ -57,6 +62,7 @@ class LineRunReader:
         self._count = ctypes.c_size_t(0)
         self._buf = ctypes.create_string_buffer(max(buffer_bytes, 64))
         self._on_lag = on_lag
+        self._warned = False
         self.lost_lines = 0
         self.lost_bytes = 0
         self.eof = False
@@ -91,8 +97,8 @@ class LineRunReader:
             if lost or self._info.lost_bytes:
                 self.lost_lines += lost
                 self.lost_bytes += self._info.lost_bytes
-                if self._on_lag is not None and lost:
-                    self._on_lag(lost)
+                if self._on_lag == "raise" and lost:
+                    raise OutputLagged(self.lost_lines, self._task.id)
             count = self._count.value
             return ctypes.string_at(self._buf, count) if count else b""
         return None
@@ -100,12 +106,21 @@ class LineRunReader:
     def batches(self) -> Iterator[bytes]:
         """Yields non-empty batches of records until the task is done and
         all are read; blocks in Ctrl-C-friendly slices."""
-        while True:
-            data = self.batch(POLL_SLICE_MS)
-            if data is None:
-                return
-            if data:
-                yield data
+        try:
+            while True:
+                data = self.batch(POLL_SLICE_MS)
+                if data is None:
+                    return
+                if data:
+                    yield data
+        finally:
+            self.warn_lag(stacklevel=3)
+
+    def warn_lag(self, stacklevel: int) -> None:
+        """The one warning of a "warn" reader that lost lines (once)."""
+        if self._on_lag == "warn" and self.lost_lines and not self._warned:
+            self._warned = True
+            warnings.warn(OutputLagged(self.lost_lines, self._task.id), stacklevel=stacklevel)
 
 
 def texts(data: bytes) -> Iterator[list[str]]:

@@ -117,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--name", default="solti-run", help="runner name in run ids and metrics")
     run.add_argument("--lines", action="store_true",
                      help='frame the output in lines: stderr prefixed "[stderr] ", long lines cut')
-    run.add_argument("--json", action="store_true", help="print the exit report as JSON on stdout at the end")
+    run.add_argument("--json", action="store_true", help="print the exit report as JSON on stderr at the end")
     run.add_argument("--library", metavar="PATH", help="the libsolti_exec.so to load")
     run.add_argument("command", nargs=argparse.REMAINDER, help="the command and its arguments")
     return p
@@ -332,7 +332,7 @@ def _run(args: argparse.Namespace) -> int:
                     _fail(_library_error(e))
                     if args.json:
                         try:
-                            print(report_json(task.wait(0)), flush=True)
+                            print(report_json(task.wait(0)), file=sys.stderr, flush=True)
                         except SoltiError:
                             pass
                     return status
@@ -344,7 +344,7 @@ def _run(args: argparse.Namespace) -> int:
                 for s, handler in previous.items():
                     signal.signal(s, handler)
             if args.json:
-                print(report_json(report), flush=True)
+                print(report_json(report), file=sys.stderr, flush=True)
             if report.outcome is Outcome.FATAL:
                 print(f"{PROG}: {report.reason}", file=sys.stderr)
             return exit_status(report, canceled[0] if canceled else 0)

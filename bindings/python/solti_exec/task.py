@@ -17,7 +17,7 @@ from . import _native as n
 from . import _lines
 from ._bytes import ByteReader
 from ._lines import LineRunReader
-from ._reader import POLL_SLICE_MS, LagPolicy, OutputLagged, Reader, lag_handler
+from ._reader import POLL_SLICE_MS, LagPolicy, OutputLagged, Reader
 from .errors import BadHandle, SoltiError, StateError, Timeout
 from .events import Event, ExitReport, Line, Stream
 
@@ -243,7 +243,7 @@ class Task:
                 warning), "raise" (raise it) or "ignore".
         """
         wanted = None if stream is None else Stream.parse(stream)
-        reader = LineRunReader(self, wanted, lag_handler(on_lag, self._id))
+        reader = LineRunReader(self, wanted, on_lag)
         return chain.from_iterable(chain.from_iterable(map(_lines.lines, reader.batches())))
 
     def stdout_lines(self, *, on_lag: LagPolicy = "warn") -> Iterator[str]:
@@ -256,7 +256,7 @@ class Task:
         return self._texts(Stream.STDERR, on_lag)
 
     def _texts(self, stream: Stream, on_lag: LagPolicy) -> Iterator[str]:
-        reader = LineRunReader(self, stream, lag_handler(on_lag, self._id))
+        reader = LineRunReader(self, stream, on_lag)
         return chain.from_iterable(chain.from_iterable(map(_lines.texts, reader.batches())))
 
     def chunks(self, stream: Stream | str | None = None, *, buffer_bytes: int = 1 << 20) -> Iterator[tuple[Stream, bytes]]:
@@ -299,11 +299,14 @@ class Task:
         """``async for`` over the output lines (see :meth:`lines`), read in
         bulk on the task's fd with the running event loop."""
         wanted = None if stream is None else Stream.parse(stream)
-        reader = LineRunReader(self, wanted, lag_handler(on_lag, self._id, stacklevel=5))
-        async for data in self._adrain(reader.batch, lambda: reader.eof):
-            for record in _lines.lines(data):
-                for line in record:
-                    yield line
+        reader = LineRunReader(self, wanted, on_lag)
+        try:
+            async for data in self._adrain(reader.batch, lambda: reader.eof):
+                for record in _lines.lines(data):
+                    for line in record:
+                        yield line
+        finally:
+            reader.warn_lag(stacklevel=3)
 
     async def achunks(
         self, stream: Stream | str | None = None, *, buffer_bytes: int = 1 << 20

@@ -53,9 +53,8 @@ def test_streams_and_stderr_prefix(lib) -> None:
 def test_json_report(lib) -> None:
     res = cli("run", "--json", "--", "sh", "-c", "echo x; exit 2")
     assert res.returncode == 2
-    out, report_line = res.stdout.splitlines()
-    report = json.loads(report_line)
-    assert out == "x"
+    assert res.stdout == "x\n", "the report is not in the command's stdout"
+    report = json.loads(res.stderr.splitlines()[-1])
     assert report["outcome"] == "failure" and report["exitCode"] == 2 and report["signal"] == 0
     assert report["reason"] == "process exited with non-zero code: 2"
     assert set(report) >= {"attempt", "startedMs", "finishedMs", "durationMs", "userUs", "systemUs", "maxRssKb", "oomKills"}

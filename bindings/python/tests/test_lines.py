@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+import time
 import warnings
 
 import pytest
@@ -199,3 +200,22 @@ def test_lines_longer_than_the_format_table(lib) -> None:
         script = "import sys; sys.stdout.write('y' * 20000 + '\\nnext\\n' + 'z' * 9000 + '\\n')"
         done = runner.run(se.Command("python3", "-c", script), timeout=TASK_TIMEOUT)
     assert done.stdout_lines == ["y" * 20000, "next", "z" * 9000]
+
+
+def test_one_lag_warning_per_reader_with_the_total(lib) -> None:
+    # A reader that keeps falling behind a small ring loses lines many
+    # times; it is told once, at the end, with the total, and lines read +
+    # lines lost is every line printed.
+    output = se.Output(capacity=64, when_full="dropOldest")
+    with se.Runner("lag-total", output=output) as runner, runner.task(se.Command("seq", "1", "200000"), timeout=TASK_TIMEOUT) as task:
+        task.spawn()
+        got = 0
+        with pytest.warns(se.OutputLagged) as caught:
+            for i, _ in enumerate(task.stdout_lines()):
+                got += 1
+                if i % 50 == 0:
+                    time.sleep(0.0005)
+        lagged = [w for w in caught if isinstance(w.message, se.OutputLagged)]
+        assert len(lagged) == 1, [str(w.message) for w in lagged]
+        assert lagged[0].filename == __file__
+        assert got + lagged[0].message.missed == 200000
