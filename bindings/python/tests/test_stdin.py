@@ -117,10 +117,12 @@ def test_write_timeout_is_partial(runner: se.Runner) -> None:
 
 
 def test_sort_and_cat_large(runner: se.Runner) -> None:
-    lines = [b"%08x" % ((i * 2654435761) & 0xFFFFFFFF) for i in range(200_000)]
+    # sort fed 10 MB while its output is read; cat echoing 100 MB in and out.
+    lines = [b"%08x" % ((i * 2654435761) & 0xFFFFFFFF) for i in range(1_200_000)]
     data = b"\n".join(lines) + b"\n"
-    for cmd, want in ((se.Command("sort"), b"\n".join(sorted(lines)) + b"\n"), (se.Command("cat"), data * 5)):
-        payload = data if cmd.to_wire()["command"]["command"] == "sort" else data * 5
+    assert len(data) >= 10 * 1000 * 1000
+    for cmd, want in ((se.Command("sort"), b"\n".join(sorted(lines)) + b"\n"), (se.Command("cat"), data * 10)):
+        payload = data if cmd.to_wire()["command"]["command"] == "sort" else data * 10
         with runner.task(cmd, stdin="pipe", env={"LC_ALL": "C"}, output=BYTES_BLOCK, timeout=TASK_TIMEOUT) as task:
             task.spawn()
             out: list[bytes] = []
