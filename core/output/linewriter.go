@@ -48,9 +48,9 @@ func NewLineWriter(r *Ring, cfg FrameConfig, attempt uint32, stream Stream, stop
 func (w *LineWriter) Write(p []byte, tsMs int64) {
 	w.ts = tsMs
 	if lines := bytes.Count(p, newline); lines > 0 {
-		// Room for every line the read completes, and for the end of a line
-		// an earlier read began.
-		w.text = make([]byte, 0, len(p)+len(w.framer.partial)+64)
+		// An index entry for every line the read completes. The text buffer
+		// is made by the first append: append allocates without zeroing
+		// what it copies.
 		w.ends = make([]uint32, 0, lines)
 	}
 	f := w.framer
@@ -87,10 +87,13 @@ func (w *LineWriter) verbatim(p []byte) int {
 		return 0
 	}
 	limit := min(f.maxRunes, f.maxBytes) // bytes a line may have and need no cut
+	span := p[:last+1]
+	crs := bytes.IndexByte(span, '\r') >= 0 // else no line can end in CR
 	base := len(w.text)
-	t := append(w.text, p[:last+1]...)
+	t := append(w.text, span...)
 	start := base // where the current line begins
-	ends := w.ends
+	ends := w.ends[:cap(w.ends)]
+	k := len(w.ends)
 	// Eight bytes a step: short lines make a call per line (IndexByte) cost
 	// more than the search itself.
 	i := base
@@ -98,11 +101,16 @@ func (w *LineWriter) verbatim(p []byte) int {
 		m := newlines(binary.LittleEndian.Uint64(t[i:]))
 		for m != 0 {
 			nl := i + bits.TrailingZeros64(m)>>3
-			if nl-start > limit || (nl > start && t[nl-1] == '\r') {
+			if nl-start > limit || (crs && nl > start && t[nl-1] == '\r') {
 				goto stop
 			}
 			start = nl + 1
-			ends = append(ends, uint32(start))
+			if k == len(ends) {
+				ends = append(ends, 0)
+				ends = ends[:cap(ends)]
+			}
+			ends[k] = uint32(start)
+			k++
 			m &= m - 1
 		}
 	}
@@ -110,14 +118,19 @@ func (w *LineWriter) verbatim(p []byte) int {
 		if t[i] != '\n' {
 			continue
 		}
-		if i-start > limit || (i > start && t[i-1] == '\r') {
+		if i-start > limit || (crs && i > start && t[i-1] == '\r') {
 			break
 		}
 		start = i + 1
-		ends = append(ends, uint32(start))
+		if k == len(ends) {
+			ends = append(ends, 0)
+			ends = ends[:cap(ends)]
+		}
+		ends[k] = uint32(start)
+		k++
 	}
 stop:
-	w.ends = ends
+	w.ends = ends[:k]
 	w.text = t[:start]
 	return start - base
 }
