@@ -428,6 +428,27 @@ static inline void test_events_dump(const test_events_t *evs) {
     }
 }
 
+/* Polls the task's events (into evs, if not NULL) until a line equal to
+ * want arrives; fails after 10 s or at the end of the events. */
+static inline void test_wait_line(solti_task_t t, uint64_t *cursor, test_events_t *evs, const char *want) {
+    static char buf[65536];
+    solti_event_t ev[16];
+    int64_t deadline = test_now_ms() + 10000;
+    while (test_now_ms() < deadline) {
+        size_t n = 0;
+        int rc = solti_task_poll(t, cursor, ev, 16, buf, sizeof buf, 200, &n);
+        if (rc == SOLTI_EOF) break;
+        CHECK_OK(rc);
+        for (size_t i = 0; i < n; i++) {
+            if (evs != NULL) test_events_push(evs, &ev[i]);
+            if (ev[i].kind == SOLTI_EVENT_LINE && ev[i].len == strlen(want) && memcmp(ev[i].data, want, ev[i].len) == 0)
+                return;
+        }
+    }
+    if (evs != NULL) test_events_dump(evs);
+    FAIL("no line \"%s\"", want);
+}
+
 /* Checks that the lines of one stream are exactly want[] (NULL-terminated), in
    order, with seq 0, 1, 2... */
 static inline void test_check_lines(const test_events_t *evs, uint32_t stream,

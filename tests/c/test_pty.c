@@ -11,26 +11,6 @@
 
 static solti_runner_t runner;
 
-/* Reads lines until one equals want; fails after 10 s or at the end. */
-static void wait_line(solti_task_t t, uint64_t *cursor, test_events_t *evs, const char *want) {
-    static char buf[65536];
-    solti_event_t ev[16];
-    int64_t deadline = test_now_ms() + 10000;
-    while (test_now_ms() < deadline) {
-        size_t n = 0;
-        int rc = solti_task_poll(t, cursor, ev, 16, buf, sizeof buf, 200, &n);
-        if (rc == SOLTI_EOF) break;
-        CHECK_OK(rc);
-        for (size_t i = 0; i < n; i++) {
-            test_events_push(evs, &ev[i]);
-            if (ev[i].kind == SOLTI_EVENT_LINE && ev[i].len == strlen(want) && memcmp(ev[i].data, want, ev[i].len) == 0)
-                return;
-        }
-    }
-    test_events_dump(evs);
-    FAIL("no line \"%s\"", want);
-}
-
 int main(void) {
     int fd = open("/dev/ptmx", O_RDWR | O_NOCTTY);
     if (fd < 0) {
@@ -57,12 +37,12 @@ int main(void) {
     t = test_cmd_task(runner, "winch", winch, 20000, "\"pty\": {\"rows\": 24, \"cols\": 80}", "");
     CHECK_OK(solti_task_spawn(t));
     uint64_t cursor = 0;
-    wait_line(t, &cursor, &evs, "ready");
+    test_wait_line(t, &cursor, &evs, "ready");
     CHECK_STR_EQ(test_nth(&evs, SOLTI_EVENT_LINE, SOLTI_STDOUT, 0)->text, "size 24 80");
     CHECK_OK(solti_task_resize(t, 50, 160));
-    wait_line(t, &cursor, &evs, "size 50 160");
+    test_wait_line(t, &cursor, &evs, "size 50 160");
     CHECK_OK(solti_task_signal(t, SIGUSR1, 0));
-    wait_line(t, &cursor, &evs, "usr1");
+    test_wait_line(t, &cursor, &evs, "usr1");
     ex = test_wait(t, 10000);
     CHECK_OUTCOME(ex, SOLTI_OUTCOME_SUCCESS);
     test_events_free(&evs);
@@ -78,7 +58,7 @@ int main(void) {
     CHECK_OK(solti_task_write(t, "hello\n", 6, 5000, &done));
     CHECK_EQ_INT(done, 6);
     cursor = 0;
-    wait_line(t, &cursor, &evs, "got hello");
+    test_wait_line(t, &cursor, &evs, "got hello");
     CHECK_STR_EQ(test_nth(&evs, SOLTI_EVENT_LINE, SOLTI_STDOUT, 0)->text, "hello"); /* the echo */
     test_wait(t, 10000);
     test_events_free(&evs);

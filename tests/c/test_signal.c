@@ -13,31 +13,13 @@ static void read_to_end(solti_task_t t, uint64_t *cursor, test_events_t *evs) {
     test_read_all(t, cursor, evs, 20000);
 }
 
-static void wait_ready(solti_task_t t, uint64_t *cursor, test_events_t *evs) {
-    static char buf[65536];
-    solti_event_t ev[16];
-    int64_t deadline = test_now_ms() + 10000;
-    while (test_now_ms() < deadline) {
-        size_t n = 0;
-        int rc = solti_task_poll(t, cursor, ev, 16, buf, sizeof buf, 200, &n);
-        if (rc == SOLTI_EOF) break;
-        CHECK_OK(rc);
-        for (size_t i = 0; i < n; i++) {
-            test_events_push(evs, &ev[i]);
-            if (ev[i].kind == SOLTI_EVENT_LINE && ev[i].len == 5 && memcmp(ev[i].data, "ready", 5) == 0) return;
-        }
-    }
-    test_events_dump(evs);
-    FAIL("no \"ready\"");
-}
-
 static void run_sigwaiter(uint32_t flags, int child_gets_it) {
     const char *argv[] = {test_helper("sigwaiter"), NULL};
     solti_task_t t = test_cmd_task(runner, "usr1", argv, 20000, "", "");
     CHECK_OK(solti_task_spawn(t));
     uint64_t cursor = 0;
     test_events_t evs = {0};
-    wait_ready(t, &cursor, &evs);
+    test_wait_line(t, &cursor, &evs, "ready");
     CHECK_OK(solti_task_signal(t, SIGUSR1, flags));
     read_to_end(t, &cursor, &evs);
     solti_exit_t ex = test_wait(t, 10000);

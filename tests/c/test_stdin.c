@@ -144,23 +144,6 @@ static void test_cat_100mb(void) {
     free(in);
 }
 
-/* Waits for a line of the task's output (lines mode). */
-static void wait_line(solti_task_t t, uint64_t *cursor, const char *want) {
-    static char buf[65536];
-    solti_event_t ev[16];
-    int64_t deadline = test_now_ms() + 10000;
-    while (test_now_ms() < deadline) {
-        size_t n = 0;
-        int rc = solti_task_poll(t, cursor, ev, 16, buf, sizeof buf, 200, &n);
-        if (rc == SOLTI_EOF) break;
-        CHECK_OK(rc);
-        for (size_t i = 0; i < n; i++)
-            if (ev[i].kind == SOLTI_EVENT_LINE && ev[i].len == strlen(want) && memcmp(ev[i].data, want, ev[i].len) == 0)
-                return;
-    }
-    FAIL("no line \"%s\"", want);
-}
-
 static void test_epipe(void) {
     static char big[1 << 20];
     size_t done = 7;
@@ -179,7 +162,7 @@ static void test_epipe(void) {
     t = test_cmd_task(runner, "epipe", c_argv, 20000, PIPE, "");
     CHECK_OK(solti_task_spawn(t));
     uint64_t cursor = 0;
-    wait_line(t, &cursor, "closed");
+    test_wait_line(t, &cursor, NULL, "closed");
     done = 7;
     CHECK_ERR(solti_task_write(t, big, sizeof big, 5000, &done), SOLTI_EPIPE, "broken pipe");
     CHECK_EQ_INT(done, 0);
@@ -197,7 +180,7 @@ static void test_timeouts_and_fd(void) {
     solti_task_t t = test_cmd_task(runner, "slow", argv, 20000, PIPE, "");
     CHECK_OK(solti_task_spawn(t));
     uint64_t cursor = 0;
-    wait_line(t, &cursor, "up");
+    test_wait_line(t, &cursor, NULL, "up");
     int fd = solti_task_stdin_fd(t);
     CHECK_MSG(fd >= 3, "stdin fd %d", fd);
     struct pollfd p = {.fd = fd, .events = POLLOUT};
@@ -274,7 +257,7 @@ static void test_epipe_with_default_sigpipe(void) {
         solti_task_t t = test_cmd_task(runner, "epipe-dfl", argv, 20000, PIPE, "");
         CHECK_OK(solti_task_spawn(t));
         uint64_t cursor = 0;
-        wait_line(t, &cursor, "closed");
+        test_wait_line(t, &cursor, NULL, "closed");
         CHECK_CODE(solti_task_write(t, big, sizeof big, 5000, NULL), SOLTI_EPIPE);
         CHECK_CODE(solti_task_write(t, "x", 1, 0, NULL), SOLTI_EPIPE);
         CHECK_OK(solti_task_free(t));
