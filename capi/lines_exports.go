@@ -9,7 +9,6 @@ import (
 	"unsafe"
 
 	"github.com/solti-exec/solti-exec/core/output"
-	"github.com/solti-exec/solti-exec/core/runner"
 )
 
 // The records ReadLines writes are solti_line_run_t headers: the sizes must
@@ -23,26 +22,14 @@ var (
 func soltigo_task_read_lines(h C.solti_task_t, cursor *C.solti_lines_cursor_t, streams C.uint32_t, buf *C.char,
 	bufLen C.size_t, timeoutMs C.int, nOut *C.size_t, info *C.solti_lines_info_t) (rc C.int) {
 	defer guard(&rc)
-	switch {
-	case cursor == nil || buf == nil || nOut == nil:
-		return fail(invalid("solti_task_read_lines: cursor, buf and n_out must not be NULL"))
-	case uintptr(unsafe.Pointer(buf))%8 != 0:
+	if uintptr(unsafe.Pointer(buf))%8 != 0 {
 		return fail(invalid("solti_task_read_lines: buf must be aligned to 8 bytes"))
-	case !bufFits(buf, bufLen):
-		return fail(invalid("solti_task_read_lines: buf_len %d is larger than any buffer can be (at most PTRDIFF_MAX, within the address space)", uint64(bufLen)))
-	case streams == 0 || streams&^C.uint32_t(output.Stdout|output.Stderr) != 0:
-		return fail(invalid("solti_task_read_lines: streams %#x must be SOLTI_STDOUT, SOLTI_STDERR or both", uint32(streams)))
 	}
-	timeout, err := timeoutOf("solti_task_read_lines", timeoutMs)
-	if err != nil {
-		return fail(err)
-	}
-	t, err := lookup[*runner.Task](uint64(h), kindTask)
+	t, dst, timeout, err := readArgs("solti_task_read_lines", h, cursor != nil && nOut != nil, buf, bufLen, 0, streams, timeoutMs)
 	if err != nil {
 		return fail(err)
 	}
 	*nOut = 0 // also on SOLTI_EOF
-	dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(bufLen))
 	cur := output.LineCursor{Seq: uint64(cursor.seq), Line: uint64(cursor.line), Pos: uint64(cursor.pos)}
 	res, next, err := t.Ring().ReadLines(cur, output.Stream(streams), dst, timeout, nil)
 	if err != nil {

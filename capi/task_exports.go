@@ -265,26 +265,11 @@ func copyEvents(evs []output.Event, events *C.solti_event_t, buf *C.char, bufLen
 func soltigo_task_read(h C.solti_task_t, cursor *C.solti_read_cursor_t, streams C.uint32_t, buf *C.char,
 	bufLen C.size_t, timeoutMs C.int, nOut *C.size_t, info *C.solti_read_info_t) (rc C.int) {
 	defer guard(&rc)
-	switch {
-	case cursor == nil || buf == nil || nOut == nil:
-		return fail(invalid("solti_task_read: cursor, buf and n_out must not be NULL"))
-	case bufLen == 0:
-		return fail(invalid("solti_task_read: buf_len must be at least 1"))
-	case !bufFits(buf, bufLen):
-		return fail(invalid("solti_task_read: buf_len %d is larger than any buffer can be (at most PTRDIFF_MAX, within the address space)", uint64(bufLen)))
-	case streams == 0 || streams&^C.uint32_t(output.Stdout|output.Stderr) != 0:
-		return fail(invalid("solti_task_read: streams %#x must be SOLTI_STDOUT, SOLTI_STDERR or both", uint32(streams)))
-	}
-	timeout, err := timeoutOf("solti_task_read", timeoutMs)
-	if err != nil {
-		return fail(err)
-	}
-	t, err := lookup[*runner.Task](uint64(h), kindTask)
+	t, dst, timeout, err := readArgs("solti_task_read", h, cursor != nil && nOut != nil, buf, bufLen, 1, streams, timeoutMs)
 	if err != nil {
 		return fail(err)
 	}
 	*nOut = 0 // also on SOLTI_EOF
-	dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(bufLen))
 	cur := output.ByteCursor{Seq: uint64(cursor.seq), Pos: uint64(cursor.pos)}
 	res, next, err := t.Ring().ReadBytes(cur, output.Stream(streams), dst, timeout, nil)
 	if err != nil {
@@ -299,6 +284,33 @@ func soltigo_task_read(h C.solti_task_t, cursor *C.solti_read_cursor_t, streams 
 		}
 	}
 	return C.SOLTI_OK
+}
+
+// readArgs checks what the bulk reads (solti_task_read, _read_lines) share,
+// before anything is read, and returns the task, the caller's buffer and
+// the timeout. ptrsOK says the call's cursor and n_out are not NULL;
+// minLen is the smallest buf_len the call takes.
+func readArgs(fn string, h C.solti_task_t, ptrsOK bool, buf *C.char, bufLen, minLen C.size_t, streams C.uint32_t,
+	timeoutMs C.int) (*runner.Task, []byte, time.Duration, error) {
+	switch {
+	case !ptrsOK || buf == nil:
+		return nil, nil, 0, invalid("%s: cursor, buf and n_out must not be NULL", fn)
+	case bufLen < minLen:
+		return nil, nil, 0, invalid("%s: buf_len must be at least %d", fn, uint64(minLen))
+	case !bufFits(buf, bufLen):
+		return nil, nil, 0, invalid("%s: buf_len %d is larger than any buffer can be (at most PTRDIFF_MAX, within the address space)", fn, uint64(bufLen))
+	case streams == 0 || streams&^C.uint32_t(output.Stdout|output.Stderr) != 0:
+		return nil, nil, 0, invalid("%s: streams %#x must be SOLTI_STDOUT, SOLTI_STDERR or both", fn, uint32(streams))
+	}
+	timeout, err := timeoutOf(fn, timeoutMs)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	t, err := lookup[*runner.Task](uint64(h), kindTask)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return t, unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(bufLen)), timeout, nil
 }
 
 //export soltigo_task_fd
