@@ -37,27 +37,42 @@ type ByteRead struct {
 // Block mode; a chunk only partly copied is not yet read.
 func (r *Ring) ReadBytes(cur ByteCursor, streams Stream, dst []byte, timeout time.Duration, cancel <-chan struct{}) (ByteRead, ByteCursor, error) {
 	var res ByteRead
-	var w dataWait
-	defer w.done()
-
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for {
+	err := r.waitRead(timeout, cancel, func() (uint64, bool, error) {
 		if cur.Seq > r.head {
-			return res, cur, ErrBadCursor
+			return cur.Seq, false, ErrBadCursor
 		}
 		cur = r.copyBytes(&res, cur, streams, dst)
+		return cur.Seq, res.N > 0 || res.LostEvents > 0 || (len(dst) == 0 && cur.Seq < r.head), nil
+	})
+	return res, cur, err
+}
+
+// waitRead is the loop of a bulk read, with r.mu held: step copies what it
+// can and returns the reader's next sequence number and whether it got
+// anything (bytes, lines or news of a loss). waitRead returns when it did,
+// when a closed ring has nothing more for the reader (ErrEOF), or when the
+// timeout passes or cancel closes first (nil), and records the reader's
+// place for Block mode each time. Between steps it waits like PollInto.
+func (r *Ring) waitRead(timeout time.Duration, cancel <-chan struct{}, step func() (uint64, bool, error)) error {
+	var w dataWait
+	defer w.done()
+	for {
+		next, got, err := step()
 		switch {
-		case res.N > 0 || res.LostEvents > 0 || (len(dst) == 0 && cur.Seq < r.head):
-			r.advance(cur.Seq)
-			return res, cur, nil
-		case r.closed:
-			r.advance(cur.Seq)
-			return res, cur, ErrEOF
+		case err != nil:
+			return err
+		case got:
+			r.advance(next)
+			return nil
+		case r.closed && next == r.head:
+			r.advance(next)
+			return ErrEOF
 		case timeout == 0 || w.stopped:
-			r.advance(cur.Seq)
+			r.advance(next)
 			r.readiness.clear()
-			return res, cur, nil
+			return nil
 		}
 		r.waitData(&w, timeout, cancel)
 	}

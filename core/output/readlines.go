@@ -56,32 +56,17 @@ func recordSize(textLen int) int { return RunHeaderSize + (textLen+7)&^7 }
 // return records the cursor as read for Block mode.
 func (r *Ring) ReadLines(cur LineCursor, streams Stream, dst []byte, timeout time.Duration, cancel <-chan struct{}) (LinesRead, LineCursor, error) {
 	var res LinesRead
-	var w dataWait
-	defer w.done()
-
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for {
+	err := r.waitRead(timeout, cancel, func() (uint64, bool, error) {
 		if cur.Seq > r.head {
-			return res, cur, ErrBadCursor
+			return cur.Seq, false, ErrBadCursor
 		}
 		var err error
 		cur, err = r.copyLines(&res, cur, streams, dst)
-		switch {
-		case err != nil:
-			return res, cur, err
-		case res.Lines > 0 || res.LostLines > 0 || res.LostBytes > 0:
-			r.advance(cur.Seq)
-			return res, cur, nil
-		case r.closed && cur.Seq == r.head:
-			r.advance(cur.Seq)
-			return res, cur, ErrEOF
-		case timeout == 0 || w.stopped:
-			r.advance(cur.Seq)
-			return res, cur, nil
-		}
-		r.waitData(&w, timeout, cancel)
-	}
+		return cur.Seq, res.Lines > 0 || res.LostLines > 0 || res.LostBytes > 0, err
+	})
+	return res, cur, err
 }
 
 // copyLines is ReadLines' scan with r.mu held.
