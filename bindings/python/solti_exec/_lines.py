@@ -98,7 +98,7 @@ class LineRunReader:
                 self.lost_lines += lost
                 self.lost_bytes += self._info.lost_bytes
                 if self._on_lag == "raise" and lost:
-                    raise OutputLagged(self.lost_lines, self._task.id)
+                    raise OutputLagged(self.lost_lines, self._task.id, self.lost_bytes)
             count = self._count.value
             return ctypes.string_at(self._buf, count) if count else b""
         return None
@@ -120,7 +120,7 @@ class LineRunReader:
         """The one warning of a "warn" reader that lost lines (once)."""
         if self._on_lag == "warn" and self.lost_lines and not self._warned:
             self._warned = True
-            warnings.warn(OutputLagged(self.lost_lines, self._task.id), stacklevel=stacklevel)
+            warnings.warn(OutputLagged(self.lost_lines, self._task.id, self.lost_bytes), stacklevel=stacklevel)
 
 
 def texts(data: bytes) -> Iterator[list[str]]:

@@ -86,24 +86,30 @@ LagPolicy = Literal["warn", "raise", "ignore"]
 
 
 class OutputLagged(UserWarning):
-    """A reader of lines fell behind the task's bounded ring and lost events.
+    """A reader fell behind the task's bounded ring and lost output.
 
-    Issued as a warning by ``Task.lines()`` (``on_lag="warn"``, the default)
-    or raised (``on_lag="raise"``).  ``missed`` is how many events were lost
-    this time.  For lossless reading give the task the output setting
-    ``when_full="block"`` (or a bigger ring).
+    Issued as a warning by ``Task.lines()`` and the other line readers
+    (``on_lag="warn"``, the default: once per reader, with the total, when
+    its iteration ends) or raised (``on_lag="raise"``: at the first loss).
+    ``missed`` is how many lines were lost (events, for ``events()`` and the
+    bytes readers), ``lost_bytes`` their bytes where known (each line counted
+    with its newline).  For lossless reading give the task the output
+    setting ``when_full="block"`` (or a bigger ring).
     """
 
-    def __init__(self, missed: int, task_id: str = "") -> None:
+    def __init__(self, missed: int, task_id: str = "", lost_bytes: int = 0) -> None:
         super().__init__(
-            f"{task_id or 'task'}: reader fell behind the output ring and missed {missed} events "
+            f"{task_id or 'task'}: reader fell behind the output ring and missed {missed} "
+            f"{'lines' if lost_bytes else 'events'}"
+            f"{f' ({lost_bytes} bytes)' if lost_bytes else ''} "
             "(use output when_full='block' or a larger capacity for lossless reading)"
         )
         self.missed = missed
         self.task_id = task_id
+        self.lost_bytes = lost_bytes
 
     def __reduce__(self):  # picklable despite the custom __init__
-        return (type(self), (self.missed, self.task_id))
+        return (type(self), (self.missed, self.task_id, self.lost_bytes))
 
 
 class Reader:

@@ -154,3 +154,33 @@ def test_close_while_awaiting(runner: se.Runner) -> None:
 
     result = run(main())
     assert isinstance(result, (list, se.BadHandle))
+
+
+def test_achunks_and_aread_byte_exact(runner: se.Runner, tmp_path) -> None:
+    # The asyncio bytes readers give exactly what the child wrote, with no
+    # thread, for two tasks read at once in one loop.
+    blob = os.urandom(3 << 20) + b"\r\n\xff no newline"
+    path = tmp_path / "blob"
+    path.write_bytes(blob)
+    block = se.Output(mode="bytes", when_full="block")
+
+    async def main() -> tuple[bytes, bytes, bytes]:
+        with runner.task(se.Command("cat", str(path)), output=block, timeout=TASK_TIMEOUT) as a, \
+                runner.task(se.Command("sh", "-c", f"cat {path} >&2; printf out"), output=block, timeout=TASK_TIMEOUT) as b:
+            a.spawn()
+            b.spawn()
+            threads = os_threads()
+
+            async def chunks_of(task: se.Task) -> dict[se.Stream, bytes]:
+                got: dict[se.Stream, list[bytes]] = {se.Stream.STDOUT: [], se.Stream.STDERR: []}
+                async for stream, data in task.achunks():
+                    got[stream].append(data)
+                return {s: b"".join(parts) for s, parts in got.items()}
+
+            whole, parts = await asyncio.gather(a.aread(), chunks_of(b))
+            assert os_threads() <= threads, "no thread per reader"
+            return whole, parts[se.Stream.STDERR], parts[se.Stream.STDOUT]
+
+    whole, err, out = run(main())
+    assert whole == blob
+    assert err == blob and out == b"out"

@@ -28,7 +28,7 @@ def test_binary_byte_exact(runner: se.Runner) -> None:
 
 
 def test_random_file_and_tar_byte_exact(runner: se.Runner, tmp_path: Path) -> None:
-    blob = os.urandom(20 * 1000 * 1000)
+    blob = os.urandom(200 * 1000 * 1000)
     (tmp_path / "random").write_bytes(blob)
     (tmp_path / "crlf.txt").write_bytes(b"a\r\nb\xff\xfe\r\n")
     assert run_read(runner, ["cat", str(tmp_path / "random")]) == blob

@@ -209,13 +209,16 @@ def test_one_lag_warning_per_reader_with_the_total(lib) -> None:
     output = se.Output(capacity=64, when_full="dropOldest")
     with se.Runner("lag-total", output=output) as runner, runner.task(se.Command("seq", "1", "200000"), timeout=TASK_TIMEOUT) as task:
         task.spawn()
-        got = 0
+        got = got_bytes = 0
         with pytest.warns(se.OutputLagged) as caught:
-            for i, _ in enumerate(task.stdout_lines()):
+            for i, text in enumerate(task.stdout_lines()):
                 got += 1
+                got_bytes += len(text) + 1
                 if i % 50 == 0:
                     time.sleep(0.0005)
         lagged = [w for w in caught if isinstance(w.message, se.OutputLagged)]
         assert len(lagged) == 1, [str(w.message) for w in lagged]
         assert lagged[0].filename == __file__
+        # In both units: lines, and bytes (seq 1 200000 prints 1,288,895).
         assert got + lagged[0].message.missed == 200000
+        assert got_bytes + lagged[0].message.lost_bytes == sum(len(str(i)) + 1 for i in range(1, 200001))
