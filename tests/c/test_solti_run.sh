@@ -58,6 +58,34 @@ check "stdin big"       0   '^1000000$'             -  -- sh -c "seq 1000000 | '
 check "merge"           0   '^o1 e1 o2 e2$'         -  -- sh -c "'$run' --merge -- sh -c 'echo o1; echo e1 >&2; echo o2; echo e2 >&2' | tr '\\n' ' ' | sed 's/ \$//'"
 check "merge stderr"    0   '^e$'                   -  -- "$run" --merge -- sh -c 'echo e >&2'
 check "pty"             0   '^tty 24 80$'           -  -- sh -c "'$run' --pty -- sh -c 'test -t 0 -a -t 1 && echo tty \$(stty size)' </dev/null | tr -d '\\r'"
+# --pty follows solti-run's own terminal: resizing it reaches the command.
+if python3 - "$run" <<'PY'
+import fcntl, os, pty, select, struct, sys, termios, time
+run = sys.argv[1]
+pid, fd = pty.fork()
+if pid == 0:
+    script = "trap 'echo size $(stty size); exit 0' WINCH; echo ready; while :; do sleep 0.05; done"
+    os.execv(run, [run, "--pty", "--timeout", "20s", "--", "sh", "-c", script])
+def read_until(word, limit=10.0):
+    buf, end = b"", time.time() + limit
+    while word not in buf and time.time() < end:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                buf += os.read(fd, 4096)
+            except OSError:
+                break
+    return buf
+ready = read_until(b"ready")
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))  # SIGWINCH to solti-run
+out = read_until(b"size 33 111")
+_, status = os.waitpid(pid, 0)
+sys.exit(0 if b"ready" in ready and b"size 33 111" in out and status == 0 else 1)
+PY
+then
+    echo "ok   pty resize"
+else
+    failures=$((failures + 1)); echo "FAIL pty resize: the command did not see solti-run's new terminal size"
+fi
 check "pty stdin"       0   '^got kiwi$'            -  -- sh -c "echo kiwi | '$run' --pty --stdin -- sh -c 'read l; echo got \$l' | tr -d '\\r'"
 check "merge and pty"   125 -                  '--merge with --pty'      -- "$run" --merge --pty -- true
 check "library error"   125 -                  '^solti-run: invalid task spec or runner configuration: .*timeout' \

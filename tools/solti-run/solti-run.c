@@ -89,7 +89,8 @@ static const char usage_text[] =
     "  --merge            the command's stderr into its stdout (2>&1): one stream\n"
     "                     in the command's own order, all of it on stdout\n"
     "  --pty              run the command on a new terminal of solti-run's\n"
-    "                     terminal size (24x80 when not on one): isatty is true,\n"
+    "                     terminal size (24x80 when not on one), resized with it\n"
+    "                     (SIGWINCH): isatty is true,\n"
     "                     output is one stream, echo is on; with --stdin, input\n"
     "                     goes through the terminal (^D after the input's end)\n"
     "  --script FILE      run FILE's contents with --runtime (default bash)\n"
@@ -687,7 +688,10 @@ static void on_signal(int signo) {
     errno = saved;
 }
 
-static void install_signal_handlers(void) {
+/* --pty: the task whose terminal follows solti-run's own size (SIGWINCH). */
+static solti_task_t resized_task;
+
+static void install_signal_handlers(int pty) {
     if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) fail("pipe: %s", strerror(errno));
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -699,18 +703,33 @@ static void install_signal_handlers(void) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    if (pty) sigaction(SIGWINCH, &sa, NULL); /* passed on, never a cancel */
     /* A reader that went away must show as EPIPE from write, so that the
        task's tree is canceled and cleaned up before solti-run exits 141;
        the command itself gets every disposition back to default. */
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* The first signal received, or 0. */
+/* --pty: gives the task's terminal solti-run's own terminal size. */
+static void pass_window_size(void) {
+    struct winsize ws = {0};
+    if (resized_task == 0) return;
+    if ((ioctl(1, TIOCGWINSZ, &ws) == 0 || ioctl(0, TIOCGWINSZ, &ws) == 0) && ws.ws_row > 0 && ws.ws_col > 0)
+        (void)solti_task_resize(resized_task, ws.ws_row, ws.ws_col); /* an ended attempt: nothing to do */
+}
+
+/* The first signal received that cancels, or 0; a SIGWINCH resizes the
+   task's terminal instead. */
 static int take_signal(void) {
     unsigned char b;
     int got = 0;
-    while (read(signal_pipe[0], &b, 1) == 1)
+    while (read(signal_pipe[0], &b, 1) == 1) {
+        if (b == SIGWINCH) {
+            pass_window_size();
+            continue;
+        }
         if (got == 0) got = b;
+    }
     return got;
 }
 
@@ -992,7 +1011,7 @@ int main(int argc, char **argv) {
     free(config);
     free(spec);
 
-    install_signal_handlers();
+    install_signal_handlers(o.pty);
     rc = solti_task_spawn(task);
     if (rc < 0) {
         print_library_error(rc);
@@ -1003,6 +1022,10 @@ int main(int argc, char **argv) {
         return status;
     }
 
+    if (o.pty) {
+        resized_task = task;
+        pass_window_size(); /* a resize before the spawn */
+    }
     start_stdin_forwarder(&o, &task);
     stream_end_t end = o.lines ? stream_lines(task) : stream_bytes(task);
     solti_exit_t ex;
