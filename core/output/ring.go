@@ -1,6 +1,10 @@
 package output
 
-import "sync"
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
 
 // WhenFull is what a ring does with a line that does not fit (SPEC
 // section 5, output.whenFull).
@@ -92,6 +96,7 @@ type Ring struct {
 	// cleared) by whoever changes what it waits for. When nobody waits they
 	// are nil and cost the append path a single comparison.
 	dataCh  chan struct{} // readers: an event was appended or the ring closed
+	waiters []int         // eventfds of readers waiting in the kernel (waitDataFD)
 	spaceCh chan struct{} // Block producers: the furthest reader advanced or the ring closed
 
 	readiness
@@ -544,6 +549,10 @@ func (r *Ring) wakeReaders() {
 	if r.dataCh != nil {
 		close(r.dataCh)
 		r.dataCh = nil
+	}
+	one := [8]byte{1}
+	for _, fd := range r.waiters {
+		unix.Write(fd, one[:]) // EAGAIN only if it is readable already
 	}
 	r.readiness.signal()
 }
