@@ -1,7 +1,8 @@
-/* sigwaiter: forks a child in its own process group that prints "child usr1"
- * if SIGUSR1 reaches it; the parent prints "ready", and on SIGUSR1 prints
- * "usr1", waits 200 ms for the child's word, kills it and exits 0. The child
- * ignores nothing: it reports and goes on. Exits 2 after 30 s. */
+/* sigwaiter: forks a child (in the same process group) that prints
+ * "child usr1" and exits if SIGUSR1 reaches it; the parent prints "ready",
+ * and on SIGUSR1 prints "usr1", gives the child 2 s to say it got it too
+ * (under load it may take a while to run), kills it if it is still there and
+ * exits 0. Exits 2 after 30 s without SIGUSR1. */
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -19,9 +20,9 @@ int main(void) {
     if (child == 0) {
         for (int i = 0; i < 3000; i++) {
             if (usr1) {
-                usr1 = 0;
                 printf("child usr1\n");
                 fflush(stdout);
+                _exit(0);
             }
             usleep(10000);
         }
@@ -34,7 +35,10 @@ int main(void) {
         if (usr1) {
             printf("usr1\n");
             fflush(stdout);
-            usleep(200000);
+            for (int j = 0; j < 200; j++) { /* up to 2 s for the child's word */
+                if (waitpid(child, NULL, WNOHANG) == child) return 0;
+                usleep(10000);
+            }
             kill(child, SIGKILL);
             waitpid(child, NULL, 0);
             return 0;
