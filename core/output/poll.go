@@ -102,9 +102,37 @@ done:
 // furthest such cursor bounds what Block mode may evict.
 func (r *Ring) advance(cursor uint64) {
 	if cursor > r.furthest {
+		if r.whenFull == Block {
+			r.unreadBytes -= r.costBetween(r.furthest, cursor)
+		}
 		r.furthest = cursor
 		r.wakeProducers()
 	}
+}
+
+// costBetween is what reading the kept events [from, to) moves from unread
+// to read in MaxBytes' count: for a slot read to its end all of its cost not
+// counted yet, for one read in part the cost of the lines read (its own
+// overhead goes with its last line).
+func (r *Ring) costBetween(from, to uint64) int {
+	from = max(from, r.oldest())
+	if from >= to || r.nslots == 0 {
+		return 0
+	}
+	total := 0
+	for i := r.find(from); i < r.nslots; i++ {
+		s := r.slotAt(i)
+		if s.start >= to {
+			break
+		}
+		j1 := 0
+		if from > s.start {
+			j1 = int(from - s.start)
+		}
+		j2 := min(int(to-s.start), s.count())
+		total += s.readCost(j2) - s.readCost(j1)
+	}
+	return total
 }
 
 // dataWait is the waiting state of one blocking read: its timer or

@@ -83,6 +83,11 @@ type Ring struct {
 	nslots int // kept slots
 	n      int // kept events
 	bytes  int // sum of cost of kept slots
+	// unreadBytes is, in Block mode, the part of bytes the furthest reader
+	// has not read (a slot read in part keeps its overhead there). Block
+	// mode never evicts an unread event, so only appends and the reader's
+	// advance change it.
+	unreadBytes int
 
 	head     uint64 // sequence number of the next event
 	lines    uint64 // line events ever appended (the next slot's line)
@@ -247,7 +252,7 @@ func (r *Ring) roomFor(s *slot) int {
 	if m <= 0 {
 		return 0
 	}
-	budget := r.maxBytes - (r.bytes - r.costOfOldest(read)) - EventOverhead
+	budget := r.maxBytes - r.unreadBytes - EventOverhead
 	if budget <= 0 {
 		return 0
 	}
@@ -438,21 +443,6 @@ func (r *Ring) evictionsFor(add, size, maxCount, maxBytes int) int {
 	return min(max(k, k2), r.n)
 }
 
-// costOfOldest is what the oldest k kept events count against MaxBytes.
-func (r *Ring) costOfOldest(k int) int {
-	total := 0
-	for i := 0; k > 0 && i < r.nslots; i++ {
-		s := r.slotAt(i)
-		if c := s.count(); c <= k {
-			total += s.cost()
-			k -= c
-			continue
-		}
-		return total + s.prefixCost(k)
-	}
-	return total
-}
-
 // slotAt returns the i-th oldest kept slot, in place.
 func (r *Ring) slotAt(i int) *slot {
 	j := r.first + i
@@ -524,6 +514,9 @@ func (r *Ring) push(s slot) {
 	r.nslots++
 	r.n += c
 	r.bytes += s.cost()
+	if r.whenFull == Block {
+		r.unreadBytes += s.cost() // a new event is unread
+	}
 	r.head += uint64(c)
 	r.appended += uint64(c)
 	r.wakeReaders()

@@ -387,3 +387,58 @@ func TestAppendControlDropOldest(t *testing.T) {
 	assert.EqualValues(t, 3, st.Len, "evicts like a line")
 	assert.EqualValues(t, 1, st.Evicted)
 }
+
+// costOfOldest is what the oldest k kept events count against MaxBytes,
+// computed from scratch.
+func (r *Ring) costOfOldest(k int) int {
+	total := 0
+	for i := 0; k > 0 && i < r.nslots; i++ {
+		s := r.slotAt(i)
+		if c := s.count(); c <= k {
+			total += s.cost()
+			k -= c
+			continue
+		}
+		return total + s.prefixCost(k)
+	}
+	return total
+}
+
+// In block mode the running count of unread bytes always equals what a
+// recount from the kept slots gives, through appends of runs and of single
+// events, reads of every size, partial reads of runs and evictions.
+func TestBlockUnreadBytesStaysExact(t *testing.T) {
+	r := NewRing(RingConfig{Capacity: 50, MaxBytes: 4096, WhenFull: Block})
+	w := NewLineWriter(r, FrameConfig{}, 1, Stdout, nil, nil)
+	check := func(what string) {
+		t.Helper()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		require.Equal(t, r.bytes-r.costOfOldest(r.readKept()), r.unreadBytes, what)
+	}
+	var cur uint64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 300 {
+			w.Write([]byte(numbered(i*7, i*7+1+i%9)), int64(i))
+			if i%50 == 0 {
+				r.AppendControl(Event{Kind: KindWarning, Data: []byte("w")})
+			}
+		}
+		w.Close(0)
+		r.Close()
+	}()
+	for step := 0; ; step++ {
+		evs, next, err := r.Poll(cur, 1+step%13, 1<<20, time.Second, nil)
+		if errors.Is(err, ErrEOF) {
+			break
+		}
+		require.NoError(t, err)
+		cur = next
+		_ = evs
+		check("after a read")
+	}
+	<-done
+	check("at the end")
+}

@@ -87,6 +87,15 @@ func (s *slot) prefixCost(j int) int {
 	return int(s.ends[j-1]&^truncBit-s.lo) + j*(LineOverhead-1)
 }
 
+// readCost is what the slot's first j events count once read: the prefix of
+// a run's lines, or the whole cost when all are read.
+func (s *slot) readCost(j int) int {
+	if j >= s.count() {
+		return s.cost()
+	}
+	return s.prefixCost(j)
+}
+
 // lineAt returns the bounds of the run's line i (text without its newline)
 // and whether it was cut.
 func (s *slot) lineAt(i int) (begin, end uint32, cut bool) {
