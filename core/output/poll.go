@@ -179,10 +179,13 @@ func (r *Ring) waitData(w *dataWait, timeout time.Duration, cancel <-chan struct
 }
 
 // waitDataFD is waitData on an eventfd registered in r.waiters; false if
-// none could be made (nothing was waited for).
+// none could be had (nothing was waited for). The eventfd is the ring's to
+// keep for the next wait (see takeWaitFD): a streaming reader waits once
+// per pipe read, and making and closing one each time would be two more
+// system calls on that path.
 func (r *Ring) waitDataFD(w *dataWait, timeout time.Duration) bool {
-	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
+	fd := r.takeWaitFD()
+	if fd < 0 {
 		return false
 	}
 	if timeout > 0 && w.deadline.IsZero() {
@@ -211,11 +214,43 @@ func (r *Ring) waitDataFD(w *dataWait, timeout time.Duration) bool {
 			break
 		}
 	}
-	unix.Close(fd)
+	r.giveWaitFD(fd)
 	if timeout > 0 && !time.Now().Before(w.deadline) {
 		w.stopped = true
 	}
 	return true
+}
+
+// maxIdleWaitFDs bounds the eventfds a ring keeps between waits: one per
+// reader that waits at the same time, which is rarely more than a few.
+const maxIdleWaitFDs = 4
+
+// takeWaitFD returns an eventfd for one wait: one the ring kept, or a new
+// one; -1 if none can be made. Called with r.mu held.
+func (r *Ring) takeWaitFD() int {
+	if n := len(r.idleFDs); n > 0 {
+		fd := r.idleFDs[n-1]
+		r.idleFDs = r.idleFDs[:n-1]
+		return fd
+	}
+	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return -1
+	}
+	return fd
+}
+
+// giveWaitFD takes back a wait's eventfd, no longer in r.waiters so nobody
+// writes it now: it is reset and kept, or closed once the ring is released
+// or keeps enough. Called with r.mu held.
+func (r *Ring) giveWaitFD(fd int) {
+	if r.released || len(r.idleFDs) >= maxIdleWaitFDs {
+		unix.Close(fd)
+		return
+	}
+	var buf [8]byte
+	unix.Read(fd, buf[:]) // EAGAIN: it was not written
+	r.idleFDs = append(r.idleFDs, fd)
 }
 
 func (w *dataWait) done() {

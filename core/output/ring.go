@@ -102,6 +102,7 @@ type Ring struct {
 	// are nil and cost the append path a single comparison.
 	dataCh  chan struct{} // readers: an event was appended or the ring closed
 	waiters []int         // eventfds of readers waiting in the kernel (waitDataFD)
+	idleFDs []int         // such eventfds kept between waits; closed by Release
 	spaceCh chan struct{} // Block producers: the furthest reader advanced or the ring closed
 
 	readiness
@@ -362,7 +363,7 @@ func (r *Ring) Reopen() {
 }
 
 // Release is the task's end: it closes the readiness fd, if one was created,
-// and Closes the ring for good (Reopen no longer applies). Readers may still
+// and the eventfds kept for waiting readers, and Closes the ring for good (Reopen no longer applies). Readers may still
 // drain what is kept. Idempotent. Callers must stop using the fd number
 // returned by ReadyFD before calling it, as the number may be reused.
 func (r *Ring) Release() {
@@ -374,6 +375,10 @@ func (r *Ring) Release() {
 	r.released = true
 	r.closeLocked()
 	r.readiness.release()
+	for _, fd := range r.idleFDs {
+		unix.Close(fd)
+	}
+	r.idleFDs = nil
 }
 
 // Stats returns a snapshot of the ring's counters.
