@@ -92,45 +92,29 @@ func (w *LineWriter) verbatim(p []byte) int {
 	base := len(w.text)
 	t := append(w.text, span...)
 	start := base // where the current line begins
-	ends := w.ends[:cap(w.ends)]
-	k := len(w.ends)
+	ends := w.ends
 	// Eight bytes a step: short lines make a call per line (IndexByte) cost
-	// more than the search itself.
-	i := base
-	for ; i+8 <= len(t); i += 8 {
-		m := newlines(binary.LittleEndian.Uint64(t[i:]))
-		for m != 0 {
+	// more than the search itself. The last word is padded with zeros.
+	for i := base; i < len(t); i += 8 {
+		var word uint64
+		if i+8 <= len(t) {
+			word = binary.LittleEndian.Uint64(t[i:])
+		} else {
+			var tail [8]byte
+			copy(tail[:], t[i:])
+			word = binary.LittleEndian.Uint64(tail[:])
+		}
+		for m := newlines(word); m != 0; m &= m - 1 {
 			nl := i + bits.TrailingZeros64(m)>>3
 			if nl-start > limit || (crs && nl > start && t[nl-1] == '\r') {
 				goto stop
 			}
 			start = nl + 1
-			if k == len(ends) {
-				ends = append(ends, 0)
-				ends = ends[:cap(ends)]
-			}
-			ends[k] = uint32(start)
-			k++
-			m &= m - 1
+			ends = append(ends, uint32(start))
 		}
-	}
-	for ; i < len(t); i++ {
-		if t[i] != '\n' {
-			continue
-		}
-		if i-start > limit || (crs && i > start && t[i-1] == '\r') {
-			break
-		}
-		start = i + 1
-		if k == len(ends) {
-			ends = append(ends, 0)
-			ends = ends[:cap(ends)]
-		}
-		ends[k] = uint32(start)
-		k++
 	}
 stop:
-	w.ends = ends[:k]
+	w.ends = ends
 	w.text = t[:start]
 	return start - base
 }
