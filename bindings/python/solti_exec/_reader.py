@@ -35,11 +35,19 @@ from .events import Event, Finished, Lagged, Line, Outcome, Started, Stream, War
 if TYPE_CHECKING:  # pragma: no cover
     from .task import Task
 
-__all__ = ["Reader", "OutputLagged", "LagPolicy", "POLL_SLICE_MS", "lag_handler"]
+__all__ = ["Reader", "OutputLagged", "LagPolicy", "POLL_SLICE_MS", "lag_handler", "slice_ms"]
 
 #: Blocking calls wait in slices this long, so Ctrl-C (KeyboardInterrupt) is
 #: delivered promptly: Python runs signal handlers only between bytecodes.
 POLL_SLICE_MS = 200
+
+
+def slice_ms(deadline: float | None) -> int:
+    """The next wait slice in ms before a ``time.monotonic()`` deadline
+    (None: no deadline), at most POLL_SLICE_MS and never negative."""
+    if deadline is None:
+        return POLL_SLICE_MS
+    return max(0, min(POLL_SLICE_MS, math.ceil((deadline - time.monotonic()) * 1000)))
 
 DEFAULT_MAX_EVENTS = 1024
 DEFAULT_BUFFER_BYTES = 1 << 20
@@ -372,8 +380,7 @@ class Reader:
         else:
             deadline = time.monotonic() + max(timeout, 0.0)
             while True:
-                left_ms = max(0, min(POLL_SLICE_MS, math.ceil((deadline - time.monotonic()) * 1000)))
-                count = self.poll(left_ms)
+                count = self.poll(slice_ms(deadline))
                 if count != 0 or time.monotonic() >= deadline:
                     break
         return None if count < 0 else list(self.decode_events(count))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import json
-import math
 import signal
 import threading
 import time
@@ -17,7 +16,7 @@ from . import _native as n
 from . import _lines
 from ._bytes import ByteReader
 from ._lines import LineRunReader
-from ._reader import POLL_SLICE_MS, LagPolicy, OutputLagged, Reader
+from ._reader import POLL_SLICE_MS, LagPolicy, OutputLagged, Reader, slice_ms
 from .errors import BadHandle, SoltiError, StateError, Timeout
 from .events import Event, ExitReport, Line, Stream
 
@@ -169,12 +168,7 @@ class Task:
         report = n.solti_exit_t()
         dll = self._lib.dll
         while True:
-            if deadline is None:
-                slice_ms = POLL_SLICE_MS
-            else:
-                left = deadline - time.monotonic()
-                slice_ms = max(0, min(POLL_SLICE_MS, math.ceil(left * 1000)))
-            rc = dll.solti_task_wait(self._handle, slice_ms, ctypes.byref(report))
+            rc = dll.solti_task_wait(self._handle, slice_ms(deadline), ctypes.byref(report))
             if rc == n.SOLTI_OK:
                 return ExitReport.from_c(report)
             if rc == n.SOLTI_ECHILD:
@@ -373,13 +367,10 @@ class Task:
         written = ctypes.c_size_t()
         dll = self._lib.dll
         while True:
-            if deadline is None:
-                slice_ms = POLL_SLICE_MS
-            else:
-                slice_ms = max(0, min(POLL_SLICE_MS, math.ceil((deadline - time.monotonic()) * 1000)))
+            wait_ms = slice_ms(deadline)
             written.value = 0
             try:
-                rc = dll.solti_task_write(self._handle, base + done, total - done, slice_ms, ctypes.byref(written))
+                rc = dll.solti_task_write(self._handle, base + done, total - done, wait_ms, ctypes.byref(written))
             except SoltiError as e:
                 e.written = done - start + written.value  # type: ignore[attr-defined]
                 raise
