@@ -17,40 +17,30 @@ from .events import Stream
 if TYPE_CHECKING:  # pragma: no cover
     from .task import Task
 
-__all__ = ["ByteReader", "DEFAULT_READ_BYTES"]
+__all__ = ["BulkReader", "ByteReader", "DEFAULT_READ_BYTES"]
 
 DEFAULT_READ_BYTES = 1 << 20
 
 _STREAMS = (None, Stream.STDOUT, Stream.STDERR)
 
 
-class ByteReader:
-    """A cursor on a bytes-mode task's output, with its own buffer.
+class BulkReader:
+    """What the bulk readers share: a task, a stream mask, a cursor and an
+    info struct of the C call's types, a buffer, and the call itself."""
 
-    Not thread-safe: one reader per thread.  ``lost_bytes`` and
-    ``lost_events`` count what this reader missed because a ``dropOldest``
-    ring dropped it first (always 0 with ``when_full="block"``).
-    """
-
-    def __init__(self, task: Task, stream: Stream | None = None, buffer_bytes: int = DEFAULT_READ_BYTES) -> None:
-        if buffer_bytes < 1:
-            raise ValueError("buffer_bytes must be at least 1")
+    def __init__(self, task: Task, func: str, stream: Stream | None, cursor: ctypes.Structure,
+                 info: ctypes.Structure, buffer_bytes: int) -> None:
         self._task = task
-        self._read = task._lib.dll.solti_task_read
+        self._read = getattr(task._lib.dll, func)
         self._mask = n.SOLTI_STDOUT | n.SOLTI_STDERR if stream is None else int(stream)
-        self._cursor = n.solti_read_cursor_t()
-        self._info = n.solti_read_info_t()
+        self._cursor = cursor
+        self._info = info
         self._count = ctypes.c_size_t(0)
         self._buf = ctypes.create_string_buffer(buffer_bytes)
-        self.lost_bytes = 0
-        self.lost_events = 0
         self.eof = False
 
-    def chunk(self, timeout_ms: int) -> tuple[Stream | None, bytes] | None:
-        """One ``solti_task_read``: (stream, bytes) read, (None, b"") when
-        the timeout passed first, None at the end."""
-        if self.eof:
-            return None
+    def _call(self, timeout_ms: int) -> int:
+        """One read into the buffer; its code (SOLTI_EOF also sets eof)."""
         rc = self._read(
             self._task._require_handle(),
             ctypes.byref(self._cursor),
@@ -63,6 +53,28 @@ class ByteReader:
         )
         if rc == n.SOLTI_EOF:
             self.eof = True
+        return rc
+
+
+class ByteReader(BulkReader):
+    """A cursor on a bytes-mode task's output, with its own buffer.
+
+    Not thread-safe: one reader per thread.  ``lost_bytes`` and
+    ``lost_events`` count what this reader missed because a ``dropOldest``
+    ring dropped it first (always 0 with ``when_full="block"``).
+    """
+
+    def __init__(self, task: Task, stream: Stream | None = None, buffer_bytes: int = DEFAULT_READ_BYTES) -> None:
+        if buffer_bytes < 1:
+            raise ValueError("buffer_bytes must be at least 1")
+        super().__init__(task, "solti_task_read", stream, n.solti_read_cursor_t(), n.solti_read_info_t(), buffer_bytes)
+        self.lost_bytes = 0
+        self.lost_events = 0
+
+    def chunk(self, timeout_ms: int) -> tuple[Stream | None, bytes] | None:
+        """One ``solti_task_read``: (stream, bytes) read, (None, b"") when
+        the timeout passed first, None at the end."""
+        if self.eof or self._call(timeout_ms) == n.SOLTI_EOF:
             return None
         self.lost_bytes += self._info.lost_bytes
         self.lost_events += self._info.lost_events

@@ -17,6 +17,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any, Iterator
 
 from . import _native as n
+from ._bytes import BulkReader
 from ._reader import POLL_SLICE_MS, LagPolicy, OutputLagged
 from .events import Line, Stream
 
@@ -34,7 +35,7 @@ _STREAMS = (None, Stream.STDOUT, Stream.STDERR)
 _new = tuple.__new__
 
 
-class LineRunReader:
+class LineRunReader(BulkReader):
     """A cursor on a lines-mode task's lines, with its own buffer.
 
     Not thread-safe: one reader per thread.  ``lost_lines`` and
@@ -54,18 +55,12 @@ class LineRunReader:
     ) -> None:
         if on_lag not in ("warn", "raise", "ignore"):
             raise ValueError(f"on_lag must be 'warn', 'raise' or 'ignore', not {on_lag!r}")
-        self._task = task
-        self._read = task._lib.dll.solti_task_read_lines
-        self._mask = n.SOLTI_STDOUT | n.SOLTI_STDERR if stream is None else int(stream)
-        self._cursor = n.solti_lines_cursor_t()
-        self._info = n.solti_lines_info_t()
-        self._count = ctypes.c_size_t(0)
-        self._buf = ctypes.create_string_buffer(max(buffer_bytes, 64))
+        super().__init__(task, "solti_task_read_lines", stream, n.solti_lines_cursor_t(), n.solti_lines_info_t(),
+                         max(buffer_bytes, 64))
         self._on_lag = on_lag
         self._warned = False
         self.lost_lines = 0
         self.lost_bytes = 0
-        self.eof = False
 
     def _grow(self) -> None:
         """After SOLTI_ERANGE: a buffer big enough for the next record (the
@@ -77,18 +72,8 @@ class LineRunReader:
         """One ``solti_task_read_lines``: the records read (b"" when the
         timeout passed first), or None at the end."""
         while not self.eof:
-            rc = self._read(
-                self._task._require_handle(),
-                ctypes.byref(self._cursor),
-                self._mask,
-                self._buf,
-                len(self._buf),
-                timeout_ms,
-                ctypes.byref(self._count),
-                ctypes.byref(self._info),
-            )
+            rc = self._call(timeout_ms)
             if rc == n.SOLTI_EOF:
-                self.eof = True
                 return None
             if rc == n.SOLTI_ERANGE:
                 self._grow()
