@@ -48,17 +48,8 @@ type Process struct {
 	statusErr error
 	treeLeft  bool // descendants outlived the target
 
-	stdinFD int // Stdin's descriptor, or -1
-	pty     bool
-	// ptySlave is the library's own descriptor of the pty's slave, held
-	// until the target's exit is known: while the child's last write is
-	// still on its way to the master, the master must not see the hang-up
-	// (a read then gives EIO and the kernel may drop what is buffered), so
-	// the last lines of a child that writes and exits at once are read.
-	// After the exit the slave is closed and the master reads what is left,
-	// then EIO once the rest of the tree has let go of the terminal too.
-	ptySlave    int
-	slaveOnce   sync.Once
+	stdinFD     int // Stdin's descriptor, or -1
+	pty         bool
 	writeMu     sync.Mutex // one writer at a time
 	stdinClosed atomic.Bool
 	released    atomic.Bool // Close was called
@@ -108,7 +99,6 @@ func (p *Process) readReports() {
 		return
 	}
 	p.status, p.treeLeft = decodeExit(buf[:])
-	p.releaseSlave()
 	close(p.exited)
 	// The shim exits once nothing is left of the tree: EOF then.
 	var junk [64]byte
@@ -120,18 +110,7 @@ func (p *Process) readReports() {
 	close(p.shimGone)
 }
 
-// releaseSlave closes the library's descriptor of the pty's slave, once.
-func (p *Process) releaseSlave() {
-	p.slaveOnce.Do(func() {
-		if p.pty && p.ptySlave >= 0 {
-			unix.Close(p.ptySlave)
-			openFDs.Add(-1)
-		}
-	})
-}
-
 func (p *Process) failWatch(err error) {
-	p.releaseSlave()
 	p.statusErr = err
 	close(p.exited)
 	close(p.shimGone)
@@ -236,7 +215,6 @@ func (p *Process) Close() {
 	p.closed = true
 	p.mu.Unlock()
 	p.sock.Close()
-	p.releaseSlave()
 	// The stdin first: a writer blocked on a full pipe returns at once.
 	p.released.Store(true)
 	if p.Stdin != nil && !p.stdinClosed.Swap(true) {

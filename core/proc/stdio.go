@@ -39,13 +39,10 @@ type childIO struct {
 	own   int // a descriptor of the child's side to close after the fork, or -1
 	write int // the library's end: the stdin pipe's write end, or the pty's master; -1 if none
 	pty   bool
-	// slave is the pty's slave, kept by the library after the fork (see
-	// Process.ptySlave); -1 without a pty.
-	slave int
 }
 
 func openChildIO(p *Plan) (*childIO, error) {
-	c := &childIO{stdin: 0, own: -1, write: -1, slave: -1}
+	c := &childIO{stdin: 0, own: -1, write: -1}
 	switch {
 	case p.Pty != nil:
 		m, s, err := openPty(*p.Pty)
@@ -97,19 +94,11 @@ func (c *childIO) prepareWriteEnd() error {
 }
 
 // closeChildSide runs right after the fork: from then on only the child
-// holds its side, but for a pty's slave, which the library keeps until the
-// target has exited (Process.ptySlave).
-func (c *childIO) closeChildSide() {
-	if c.pty && c.own >= 0 {
-		c.slave, c.own = c.own, -1
-		return
-	}
-	closeFD(&c.own)
-}
+// holds its side.
+func (c *childIO) closeChildSide() { closeFD(&c.own) }
 
 func (c *childIO) closeAll() {
 	c.closeChildSide()
-	closeFD(&c.slave)
 	closeFD(&c.write)
 }
 
@@ -173,7 +162,6 @@ func (c *childIO) files(proc *Process) error {
 		proc.Stdin = os.NewFile(uintptr(dup), "pty input")
 		proc.stdinFD = dup
 		proc.pty = true
-		proc.ptySlave, c.slave = c.slave, -1
 	} else {
 		proc.Stdin = os.NewFile(uintptr(c.write), "stdin")
 		proc.stdinFD = c.write
