@@ -106,7 +106,8 @@
  * The resident, on the control socket:
  *   library -> shim: one byte per command: 1..64 send that signal to the
  *     target's process group (while the target is unreaped) and to every
- *     child of the shim; 0x81..0xC0 send (byte - 0x80) to the target alone,
+ *     child of the shim outside that group (each process gets it once);
+ *     0x81..0xC0 send (byte - 0x80) to the target alone,
  *     while it is unreaped (the shim is its parent, so the pid cannot have
  *     been reused), nothing once it is; 0x80 end: SIGKILL the tree, round after round as
  *     orphans come, until no child is left, then exit 0. EOF (the host died,
@@ -153,6 +154,7 @@
 #define NR_kill 62
 #define NR_getpid 39
 #define NR_setpgid 109
+#define NR_getpgid 121
 #define NR_ppoll 271
 #define NR_signalfd4 289
 #define NR_unlinkat 263
@@ -188,6 +190,7 @@
 #define NR_kill 129
 #define NR_getpid 172
 #define NR_setpgid 154
+#define NR_getpgid 155
 #define NR_ppoll 73
 #define NR_signalfd4 74
 #define NR_unlinkat 35
@@ -1338,10 +1341,13 @@ struct timespec_ {
 static int target_pid;
 static int target_reaped;
 
-/* Sends sig to every direct child; a pid listed here is a child not yet
- * reaped, so it cannot have been reused. Killing them hands their own
- * children to us, and the next round reaches those. */
-static void signal_children(int sig)
+/* Sends sig to every direct child but those in process group skip (0: none),
+ * which were signalled through the group already: a second signal while
+ * the first one's handler runs would interrupt the target's next system
+ * call (a write to a terminal then fails with EINTR). A pid listed here is
+ * a child not yet reaped, so it cannot have been reused. Killing them hands
+ * their own children to us, and the next round reaches those. */
+static void signal_children(int sig, int skip)
 {
 	char buf[512];
 	long fd = sys4(NR_openat, AT_FDCWD_, "/proc/thread-self/children", O_RDONLY_ | O_CLOEXEC_, 0);
@@ -1355,13 +1361,14 @@ static void signal_children(int sig)
 				v = v * 10 + (buf[i] - '0');
 				in = 1;
 			} else if (in) {
-				sys2(NR_kill, v, sig);
+				if (skip == 0 || sys1(NR_getpgid, v) != skip)
+					sys2(NR_kill, v, sig);
 				v = 0;
 				in = 0;
 			}
 		}
 	}
-	if (in)
+	if (in && (skip == 0 || sys1(NR_getpgid, v) != skip))
 		sys2(NR_kill, v, sig);
 	sys1(NR_close, fd);
 }
@@ -1369,9 +1376,12 @@ static void signal_children(int sig)
 static void signal_tree(int sig)
 {
 	/* The target leads its group; while it is unreaped the group id is ours. */
-	if (!target_reaped)
+	if (!target_reaped) {
 		sys2(NR_kill, -target_pid, sig);
-	signal_children(sig);
+		signal_children(sig, target_pid);
+		return;
+	}
+	signal_children(sig, 0);
 }
 
 /* Reaps every child that has exited; returns 1 when none is left. */
