@@ -30,28 +30,35 @@ func NewChunkWriter(r *Ring, attempt uint32, stream Stream, stop <-chan struct{}
 // tsMs. An empty p appends nothing.
 func (w *ChunkWriter) Write(p []byte, tsMs int64) {
 	if len(p) > 0 {
-		w.append(append([]byte(nil), p...), tsMs)
+		w.append(append([]byte(nil), p...), nil, tsMs)
 	}
 }
 
 // ownMin is the smallest read whose buffer a chunk keeps rather than copies:
 // a full pipe read is then stored without a copy, at most doubling the
-// memory a chunk holds beyond what maxBytes counts, while a short read does
-// not pin a whole read buffer.
-const ownMin = 32 << 10
+// memory a chunk holds beyond what maxBytes counts. A smaller read of at
+// least minPooled bytes is copied into a pooled buffer of its size class;
+// a shorter one into an allocation of its size.
+const ownMin = maxPooled / 2
 
-// keep is ReadPipe's write: a big read keeps its buffer, a small one is
+// keep is ReadPipe's write: a big read keeps its buffer, a smaller one is
 // copied.
-func (w *ChunkWriter) keep(p []byte, tsMs int64) bool {
-	if len(p) < ownMin {
-		w.Write(p, tsMs)
+func (w *ChunkWriter) keep(p []byte, buf *[]byte, tsMs int64) bool {
+	if len(p) >= ownMin {
+		w.append(p, &bufRef{data: buf, refs: 1}, tsMs)
+		return true
+	}
+	if b := getBuf(len(p)); b != nil {
+		w.append((*b)[:copy(*b, p)], &bufRef{data: b, refs: 1}, tsMs)
 		return false
 	}
-	w.append(p[:len(p):len(p)], tsMs)
-	return true
+	w.Write(p, tsMs)
+	return false
 }
 
-func (w *ChunkWriter) append(data []byte, tsMs int64) {
+// append stores data as the stream's next chunk; ref, if not nil, is the
+// pooled memory of data, whose reference the ring takes over.
+func (w *ChunkWriter) append(data []byte, ref *bufRef, tsMs int64) {
 	ev := Event{
 		Kind: KindChunk, Attempt: w.attempt, Stream: w.stream,
 		Seq: w.seq, TsMs: tsMs, Data: data,
@@ -60,6 +67,10 @@ func (w *ChunkWriter) append(data []byte, tsMs int64) {
 	if w.waiting != nil && w.ring.whenFull == Block {
 		w.waiting.Add(1)
 		defer w.waiting.Add(-1)
+	}
+	if ref != nil {
+		w.ring.appendPooled(ev, ref, w.stop)
+		return
 	}
 	w.ring.Append(ev, w.stop)
 }

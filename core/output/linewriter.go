@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"os"
-	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 )
@@ -30,6 +29,7 @@ type LineWriter struct {
 	text  []byte   // the run being built: lines, each followed by '\n'
 	ends  []uint32 // offset past each line's '\n', truncBit for a cut line
 	trunc bool     // a line of the run was cut
+	ref   *bufRef  // pooled memory for text and ends, if the read is big
 }
 
 // NewLineWriter returns a writer of stream's lines for attempt into r. In a
@@ -48,10 +48,10 @@ func NewLineWriter(r *Ring, cfg FrameConfig, attempt uint32, stream Stream, stop
 func (w *LineWriter) Write(p []byte, tsMs int64) {
 	w.ts = tsMs
 	if lines := bytes.Count(p, newline); lines > 0 {
-		// An index entry for every line the read completes. The text buffer
-		// is made by the first append: append allocates without zeroing
-		// what it copies.
-		w.ends = make([]uint32, 0, lines)
+		// An index entry for every line the read completes, and room for
+		// their text: pooled for a big read, else made by the first append
+		// (append allocates without zeroing what it copies).
+		w.reserve(len(p), lines)
 	}
 	f := w.framer
 	if f.skipping || len(f.partial) > 0 {
@@ -130,16 +130,28 @@ func newlines(x uint64) uint64 {
 
 var newline = []byte{'\n'}
 
-// readBufs are the buffers pipe reads go into (a pipe holds 64 KiB). A
-// reader borrows one only from the moment its pipe is readable to the end of
-// framing what it read, so a quiet pipe holds none: thousands of running
-// tasks that print little do not pin 64 KiB per stream.
-var readBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+// reserve gives the run about to be built pooled memory for size bytes of
+// text and lines index entries, where the read is big enough for the
+// pools (see buffers.go), and an index allocated to fit otherwise.
+func (w *LineWriter) reserve(size, lines int) {
+	if len(w.text) == 0 && len(w.ends) == 0 {
+		if b := getBuf(size); b != nil {
+			w.ref = &bufRef{data: b, refs: 1}
+			w.text = (*b)[:0]
+		}
+	}
+	if w.ref != nil && len(w.ends) == 0 && lines >= minEndsPool && lines <= endsPooled {
+		w.ref.ends = endsBufs.Get().(*[]uint32)
+		w.ends = (*w.ref.ends)[:0]
+		return
+	}
+	w.ends = make([]uint32, 0, lines)
+}
 
 // ReadPipe writes what f gives, each read stamped with its time, until EOF
 // (it returns nil), an error, or f's read deadline (os.ErrDeadlineExceeded).
 func (w *LineWriter) ReadPipe(f *os.File) error {
-	return readPipe(f, func(p []byte, tsMs int64) bool {
+	return readPipe(f, func(p []byte, _ *[]byte, tsMs int64) bool {
 		w.Write(p, tsMs) // the framer copies what it keeps
 		return false
 	})
@@ -170,8 +182,21 @@ func (w *LineWriter) flush() {
 		return
 	}
 	run := Run{Attempt: w.attempt, Stream: w.stream, Seq: w.seq, TsMs: w.ts, Text: w.text, Ends: w.ends, Truncated: w.trunc}
+	if ref := w.ref; ref != nil {
+		// An append that outgrew a pooled buffer moved the run elsewhere;
+		// the pooled one goes back unused.
+		if !holds(ref.data, w.text) {
+			putBuf(ref.data)
+			ref.data = nil
+		}
+		if ref.ends != nil && !holds(ref.ends, w.ends) {
+			endsBufs.Put(ref.ends)
+			ref.ends = nil
+		}
+		run.ref = ref
+	}
 	w.seq += uint64(len(w.ends))
-	w.text, w.ends, w.trunc = nil, nil, false
+	w.text, w.ends, w.trunc, w.ref = nil, nil, false, nil
 	if w.waiting != nil && w.ring.whenFull == Block {
 		w.waiting.Add(1)
 		defer w.waiting.Add(-1)

@@ -29,10 +29,10 @@ func NewPipeWriter(r *Ring, cfg FrameConfig, attempt uint32, stream Stream, stop
 // readPipe hands write what f gives, each read stamped with its time, until EOF
 // (it returns nil), an error, or f's read deadline (os.ErrDeadlineExceeded).
 // f is a pipe's read end in Go's poller (non-blocking), so a deadline or a
-// Close ends the wait for data. write returns true if it kept p's buffer (it
-// then owns it; the next read takes a new one), false if it copied what it
-// needs.
-func readPipe(f *os.File, write func(p []byte, tsMs int64) (kept bool)) error {
+// Close ends the wait for data. p is the start of buf, a buffer from
+// getReadBuf: write returns true if it kept buf (it then owns it; the next
+// read takes a new one), false if it copied what it needs.
+func readPipe(f *os.File, write func(p []byte, buf *[]byte, tsMs int64) (kept bool)) error {
 	conn, err := f.SyscallConn()
 	if err != nil {
 		return err
@@ -43,7 +43,7 @@ func readPipe(f *os.File, write func(p []byte, tsMs int64) (kept bool)) error {
 		var rerr error
 		err := conn.Read(func(fd uintptr) bool {
 			if bp == nil {
-				bp = readBufs.Get().(*[]byte)
+				bp = getReadBuf()
 			}
 			for {
 				n, rerr = unix.Read(int(fd), *bp)
@@ -52,16 +52,16 @@ func readPipe(f *os.File, write func(p []byte, tsMs int64) (kept bool)) error {
 				}
 			}
 			if rerr == unix.EAGAIN {
-				readBufs.Put(bp) // not held while waiting for data
+				putBuf(bp) // not held while waiting for data
 				bp = nil
 				return false
 			}
 			return true
 		})
 		if bp != nil {
-			kept := n > 0 && write((*bp)[:n], time.Now().UnixMilli())
+			kept := n > 0 && write((*bp)[:n], bp, time.Now().UnixMilli())
 			if !kept {
-				readBufs.Put(bp)
+				putBuf(bp)
 			}
 		}
 		switch {

@@ -161,10 +161,25 @@ func (r *Ring) AppendBatch(evs []Event, stop <-chan struct{}) int {
 	return n
 }
 
+// appendPooled is Append of an event whose Data is the pooled memory of
+// ref, taking over the caller's reference.
+func (r *Ring) appendPooled(ev Event, ref *bufRef, stop <-chan struct{}) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer ref.release()
+	return r.appendSlot(singleSlot(&ev), ref, stop)
+}
+
 // appendLocked is Append with r.mu held (waitSpace releases it while
 // waiting).
 func (r *Ring) appendLocked(ev *Event, stop <-chan struct{}) bool {
-	s := singleSlot(ev)
+	return r.appendSlot(singleSlot(ev), nil, stop)
+}
+
+// appendSlot stores s, a single event whose pooled memory is ref (or nil),
+// with r.mu held.
+func (r *Ring) appendSlot(s slot, ref *bufRef, stop <-chan struct{}) bool {
+	s.ref = ref
 	size := s.cost()
 	for {
 		if r.closed {
@@ -194,13 +209,15 @@ func (r *Ring) appendLocked(ev *Event, stop <-chan struct{}) bool {
 func (r *Ring) AppendRun(run *Run, stop <-chan struct{}) int {
 	total := len(run.Ends)
 	if total == 0 {
+		run.ref.release()
 		return 0
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	defer run.ref.release() // the writer's reference; each part stored holds one
 	s := slot{
 		data: run.Text, ends: run.Ends, seq: run.Seq, ts: run.TsMs,
-		kind: KindLine, stream: run.Stream, attempt: run.Attempt,
+		kind: KindLine, stream: run.Stream, attempt: run.Attempt, ref: run.ref,
 	}
 	if run.Truncated {
 		s.flags = FlagTruncated
@@ -488,6 +505,7 @@ func (r *Ring) evict(k int) {
 			r.bytes -= before - s.cost()
 		} else {
 			r.bytes -= s.cost()
+			s.ref.release()
 			*s = slot{} // let the bytes be collected
 			r.first++
 			if r.first == len(r.slots) {
@@ -515,6 +533,9 @@ func (r *Ring) push(s slot) {
 	s.off = r.outBytes
 	r.lines += uint64(s.lines())
 	r.outBytes += s.outLen()
+	if s.ref != nil {
+		s.ref.refs++
+	}
 	r.slots[j] = s
 	r.nslots++
 	r.n += c

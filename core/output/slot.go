@@ -26,6 +26,8 @@ type slot struct {
 	// ends is nil for a single event; for a run, ends[i] is the offset in
 	// data just past line i's '\n', with truncBit set for a cut line.
 	ends []uint32
+	// ref is the pooled memory behind data and ends, nil if none.
+	ref *bufRef
 
 	start uint64 // sequence number of the slot's first kept event
 	line  uint64 // lines appended to the ring before its first kept event
@@ -108,13 +110,18 @@ func (s *slot) lineAt(i int) (begin, end uint32, cut bool) {
 }
 
 // event returns the slot's i-th event as an Event. Line data aliases the
-// slot's bytes; its capacity is its length, so appending to it copies.
+// slot's bytes; its capacity is its length, so appending to it copies. The
+// caller may keep it, so pooled memory is left to the collector from then
+// on.
 func (s *slot) event(i int) Event {
+	if s.ref != nil {
+		s.ref.lent = true
+	}
 	if s.ends == nil {
 		return Event{
 			Kind: s.kind, Attempt: s.attempt, Stream: s.stream, Flags: s.flags,
 			Seq: s.seq, TsMs: s.ts, Value: s.value, ExitCode: s.exitCode, Signal: s.signal,
-			Data: s.data, Off: s.off,
+			Data: s.data[:len(s.data):len(s.data)], Off: s.off,
 		}
 	}
 	b, e, cut := s.lineAt(i)
@@ -172,4 +179,7 @@ type Run struct {
 	Ends    []uint32
 	// Truncated says some line was cut (its end has the truncation mark).
 	Truncated bool
+	// ref is the pooled memory of Text and Ends, if any; AppendRun takes
+	// over the writer's reference.
+	ref *bufRef
 }
