@@ -10,68 +10,82 @@ import "sync"
 // pooled memory refers to a bufRef, and when the ring drops the last slot
 // using it, its buffers go back to their pools for the next read.
 //
-// Only reads of at least minPooled bytes use pooled memory, and each takes
-// the smallest size class that fits it, so a buffer is never more than
-// twice what the ring counts for it: a quiet stream's small reads keep
-// being allocated to their size.
+// Only big reads use pooled memory, and each takes the smallest size class
+// that fits it, so a buffer is never more than twice what the ring counts
+// for it: a quiet stream's small reads keep being allocated to their size.
 
-const (
-	minPooled   = 4 << 10  // smaller reads are allocated to fit
-	maxPooled   = 64 << 10 // the biggest class: a pipe's default capacity
-	endsPooled  = 16 << 10 // line index entries of a pooled index
-	minEndsPool = 4 << 10  // fewer lines get an index allocated to fit
-)
-
-// bufClasses are the byte buffers: 4, 8, 16, 32 and 64 KiB. The 64 KiB class
-// is also what pipe reads go into (readPipe), so a full read stored as a
-// chunk keeps its read buffer without a copy.
-var bufClasses [5]sync.Pool
-
-// endsBufs are pooled line indexes of endsPooled entries.
-var endsBufs = sync.Pool{New: func() any { e := make([]uint32, endsPooled); return &e }}
-
-func init() {
-	for i := range bufClasses {
-		size := minPooled << i
-		bufClasses[i].New = func() any { b := make([]byte, size); return &b }
-	}
+// classPool keeps slices of T in size classes of powers of two, from min to
+// max elements.
+type classPool[T any] struct {
+	min, max int
+	classes  []sync.Pool
 }
 
-// classOf returns the index of the smallest class holding n bytes, or -1
+func newClassPool[T any](min, max int) *classPool[T] {
+	p := &classPool[T]{min: min, max: max}
+	for size := min; size <= max; size *= 2 {
+		p.classes = append(p.classes, sync.Pool{New: func() any { b := make([]T, size); return &b }})
+	}
+	return p
+}
+
+// class returns the index of the smallest class holding n elements, or -1
 // when n is outside the pooled sizes.
-func classOf(n int) int {
-	if n < minPooled || n > maxPooled {
+func (p *classPool[T]) class(n int) int {
+	if n < p.min || n > p.max {
 		return -1
 	}
 	i := 0
-	for minPooled<<i < n {
+	for p.min<<i < n {
 		i++
 	}
 	return i
 }
 
-// getBuf returns a pooled buffer of at least n bytes (its whole length is
+// get returns a pooled slice of at least n elements (its whole length is
 // usable), or nil when n is outside the pooled sizes.
-func getBuf(n int) *[]byte {
-	i := classOf(n)
+func (p *classPool[T]) get(n int) *[]T {
+	i := p.class(n)
 	if i < 0 {
 		return nil
 	}
-	return bufClasses[i].Get().(*[]byte)
+	return p.classes[i].Get().(*[]T)
 }
 
-// getReadBuf returns a buffer for one pipe read (a pipe holds 64 KiB). A
-// reader borrows one only from the moment its pipe is readable to the end
-// of storing what it read, so a quiet pipe holds none: thousands of running
-// tasks that print little do not pin 64 KiB per stream.
-func getReadBuf() *[]byte { return bufClasses[len(bufClasses)-1].Get().(*[]byte) }
-
-// putBuf returns b, taken from getBuf or getReadBuf, to its class.
-func putBuf(b *[]byte) {
-	if i := classOf(cap(*b)); i >= 0 && minPooled<<i == cap(*b) {
+// put returns b, taken from get, to its class.
+func (p *classPool[T]) put(b *[]T) {
+	if i := p.class(cap(*b)); i >= 0 && p.min<<i == cap(*b) {
 		*b = (*b)[:cap(*b)]
-		bufClasses[i].Put(b)
+		p.classes[i].Put(b)
 	}
+}
+
+const (
+	minPooled = 4 << 10  // bytes: smaller reads are allocated to fit
+	readSize  = 64 << 10 // a pipe's default capacity
+	// minEndsPooled is the fewest lines whose index is pooled: a class is
+	// then at most 8 bytes a line, what MaxBytes counts (LineOverhead).
+	minEndsPooled = 1 << 10
+)
+
+// bufs are the byte buffers, 4 KiB to 1 MiB. Pipe reads go into the 64 KiB
+// class, or the 1 MiB one for a grown pipe (readPipe), so a full read
+// stored as a chunk keeps its read buffer without a copy.
+var bufs = newClassPool[byte](minPooled, bigPipe)
+
+// endsBufs are line indexes, for runs of 1 Ki to 1 Mi lines.
+var endsBufs = newClassPool[uint32](minEndsPooled, bigPipe)
+
+// getReadBuf returns a buffer for one pipe read: a grown pipe's size if big,
+// else a default pipe's. A reader borrows one only from the moment its pipe
+// is readable to the end of storing what it read, so a quiet pipe holds
+// none: thousands of running tasks that print little do not pin 64 KiB per
+// stream.
+func getReadBuf(big bool) *[]byte {
+	if big {
+		return bufs.get(bigPipe)
+	}
+	return bufs.get(readSize)
 }
 
 // bufRef is the pooled memory behind the slots of one pipe read: its byte
@@ -100,12 +114,11 @@ func (b *bufRef) release() {
 		return
 	}
 	if b.data != nil {
-		putBuf(b.data)
+		bufs.put(b.data)
 		b.data = nil
 	}
 	if b.ends != nil {
-		*b.ends = (*b.ends)[:cap(*b.ends)]
-		endsBufs.Put(b.ends)
+		endsBufs.put(b.ends)
 		b.ends = nil
 	}
 }

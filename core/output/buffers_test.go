@@ -14,18 +14,19 @@ import (
 )
 
 func TestClassOf(t *testing.T) {
+	assert.Equal(t, 2, endsBufs.class(3000), "line indexes have classes of their own")
 	for _, c := range []struct{ n, class int }{
 		{0, -1}, {minPooled - 1, -1}, {minPooled, 0}, {minPooled + 1, 1}, {8 << 10, 1},
-		{20 << 10, 3}, {maxPooled, 4}, {maxPooled + 1, -1},
+		{20 << 10, 3}, {readSize, 4}, {bigPipe, 8}, {bigPipe + 1, -1},
 	} {
-		assert.Equal(t, c.class, classOf(c.n), "n=%d", c.n)
+		assert.Equal(t, c.class, bufs.class(c.n), "n=%d", c.n)
 		if c.class >= 0 {
-			b := getBuf(c.n)
+			b := bufs.get(c.n)
 			assert.GreaterOrEqual(t, len(*b), c.n)
 			assert.LessOrEqual(t, len(*b), max(2*c.n, minPooled), "a class is at most twice the size")
-			putBuf(b)
+			bufs.put(b)
 		} else {
-			assert.Nil(t, getBuf(c.n))
+			assert.Nil(t, bufs.get(c.n))
 		}
 	}
 }
@@ -34,7 +35,7 @@ func TestClassOf(t *testing.T) {
 // last part is dropped and the append is over.
 func TestPooledRunFreedWithItsLastPart(t *testing.T) {
 	r := NewRing(RingConfig{Capacity: 2, WhenFull: Block})
-	b := getBuf(minPooled)
+	b := bufs.get(minPooled)
 	text := append((*b)[:0], "a\nb\nc\nd\n"...)
 	ref := &bufRef{data: b, refs: 1}
 	run := Run{Attempt: 1, Stream: Stdout, Text: text, Ends: []uint32{2, 4, 6, 8}, ref: ref}

@@ -34,21 +34,17 @@ func (w *ChunkWriter) Write(p []byte, tsMs int64) {
 	}
 }
 
-// ownMin is the smallest read whose buffer a chunk keeps rather than copies:
-// a full pipe read is then stored without a copy, at most doubling the
-// memory a chunk holds beyond what maxBytes counts. A smaller read of at
-// least minPooled bytes is copied into a pooled buffer of its size class;
-// a shorter one into an allocation of its size.
-const ownMin = maxPooled / 2
-
-// keep is ReadPipe's write: a big read keeps its buffer, a smaller one is
-// copied.
+// keep is ReadPipe's write. A read that fills at least half its buffer is
+// stored in it, without a copy, so a chunk holds at most twice what
+// maxBytes counts for it. A smaller read of at least minPooled bytes is
+// copied into a pooled buffer of its size class, a shorter one into an
+// allocation of its size.
 func (w *ChunkWriter) keep(p []byte, buf *[]byte, tsMs int64) bool {
-	if len(p) >= ownMin {
+	if len(p) >= minPooled && cap(*buf) <= 2*len(p) {
 		w.append(p, &bufRef{data: buf, refs: 1}, tsMs)
 		return true
 	}
-	if b := getBuf(len(p)); b != nil {
+	if b := bufs.get(len(p)); b != nil {
 		w.append((*b)[:copy(*b, p)], &bufRef{data: b, refs: 1}, tsMs)
 		return false
 	}

@@ -135,15 +135,17 @@ var newline = []byte{'\n'}
 // pools (see buffers.go), and an index allocated to fit otherwise.
 func (w *LineWriter) reserve(size, lines int) {
 	if len(w.text) == 0 && len(w.ends) == 0 {
-		if b := getBuf(size); b != nil {
+		if b := bufs.get(size); b != nil {
 			w.ref = &bufRef{data: b, refs: 1}
 			w.text = (*b)[:0]
 		}
 	}
-	if w.ref != nil && len(w.ends) == 0 && lines >= minEndsPool && lines <= endsPooled {
-		w.ref.ends = endsBufs.Get().(*[]uint32)
-		w.ends = (*w.ref.ends)[:0]
-		return
+	if w.ref != nil && len(w.ends) == 0 {
+		if e := endsBufs.get(lines); e != nil {
+			w.ref.ends = e
+			w.ends = (*e)[:0]
+			return
+		}
 	}
 	w.ends = make([]uint32, 0, lines)
 }
@@ -186,11 +188,11 @@ func (w *LineWriter) flush() {
 		// An append that outgrew a pooled buffer moved the run elsewhere;
 		// the pooled one goes back unused.
 		if !holds(ref.data, w.text) {
-			putBuf(ref.data)
+			bufs.put(ref.data)
 			ref.data = nil
 		}
 		if ref.ends != nil && !holds(ref.ends, w.ends) {
-			endsBufs.Put(ref.ends)
+			endsBufs.put(ref.ends)
 			ref.ends = nil
 		}
 		run.ref = ref
