@@ -1,8 +1,16 @@
 """Figure 3, Python: the binding's Task.stdout_lines() against
 subprocess.Popen's line iteration, both over `seq 1 N` and both giving str
 lines of stdout (Popen in text mode); and Task.lines(), which gives a Line
-tuple (stream, text, attempt, seq, truncated, time) per line.  The task's output is "block" (lossless, like the pipe), so
-both read every line, and the counts are checked.
+tuple (stream, text, attempt, seq, truncated, time) per line.  The task's
+output is "block" (lossless, like the pipe), so both read every line, and
+the counts are checked.
+
+Two ceilings are measured beside them: the same lines made from `seq`'s
+output already in memory, with no pipe and no library, in 16 KiB pieces
+(the best piece size here), each decoded and split by str.split as the
+binding does, and iterated by the same loop; once as str, once as Line
+tuples made as lines() makes them.  They are what any pure-Python binding
+could reach on this interpreter: the str and tuple a line, and the loop.
 
     PYTHONPATH=bindings/python SOLTI_EXEC_LIBRARY=build/libsolti_exec.so.0 \\
         /usr/bin/python3 bench/py_lines.py [--lines 5000000] [--rounds 2]
@@ -15,6 +23,7 @@ import argparse
 import json
 import subprocess
 import time
+from itertools import repeat
 
 import solti_exec
 
@@ -47,6 +56,49 @@ def binding_lines(runner: solti_exec.Runner, n: int, texts: bool) -> float:
     return secs
 
 
+def pieces_of(n: int, size: int = 16 << 10) -> list[bytes]:
+    """seq's output in pieces of about size bytes, each ending at a line
+    end (newline dropped), as a lines record holds them."""
+    data = subprocess.run(["seq", "1", str(n)], stdout=subprocess.PIPE, check=True).stdout
+    out, off = [], 0
+    while off < len(data):
+        end = data.rfind(b"\n", off, off + size)
+        if end < 0:
+            end = data.index(b"\n", off)
+        out.append(data[off:end])
+        off = end + 1
+    return out
+
+
+def ceiling_texts(pieces: list[bytes], n: int) -> float:
+    t0 = time.perf_counter()
+    count = 0
+    for piece in pieces:
+        for _ in piece.decode("utf-8", "replace").split("\n"):
+            count += 1
+    secs = time.perf_counter() - t0
+    if count != n:
+        raise SystemExit(f"ceiling: {count} lines of {n}")
+    return secs
+
+
+def ceiling_lines(pieces: list[bytes], n: int) -> float:
+    new, line, stdout = tuple.__new__, solti_exec.Line, solti_exec.Stream.STDOUT
+    t0 = time.perf_counter()
+    count = seq = 0
+    for piece in pieces:
+        text = piece.decode("utf-8", "replace").split("\n")
+        k = len(text)
+        for _ in map(new, repeat(line, k),
+                     zip(repeat(stdout), text, repeat(1), range(seq, seq + k), repeat(False), repeat(0))):
+            count += 1
+        seq += k
+    secs = time.perf_counter() - t0
+    if count != n:
+        raise SystemExit(f"ceiling: {count} Line tuples of {n}")
+    return secs
+
+
 def result(name: str, value: float, unit: str, **extra: object) -> None:
     print("RESULT " + json.dumps({"name": name, "value": value, "unit": unit, **extra}), flush=True)
 
@@ -67,9 +119,14 @@ def main() -> None:
         texts.append(binding_lines(runner, n, True))
         lib.append(binding_lines(runner, n, False))
     runner.close()
+    pieces = pieces_of(n)
+    ceil_t = [ceiling_texts(pieces, n) for _ in range(args.rounds + 1)]
+    ceil_l = [ceiling_lines(pieces, n) for _ in range(args.rounds + 1)]
     result("py_popen", n / min(base), "lines/s", rounds=[round(n / s) for s in base])
     result("py_stdout_lines", n / min(texts), "lines/s", rounds=[round(n / s) for s in texts])
     result("py_lines", n / min(lib), "lines/s", rounds=[round(n / s) for s in lib])
+    result("py_ceiling_texts", n / min(ceil_t), "lines/s", rounds=[round(n / s) for s in ceil_t])
+    result("py_ceiling_lines", n / min(ceil_l), "lines/s", rounds=[round(n / s) for s in ceil_l])
 
 
 if __name__ == "__main__":
