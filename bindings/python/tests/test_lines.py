@@ -222,3 +222,32 @@ def test_one_lag_warning_per_reader_with_the_total(lib) -> None:
         # In both units: lines, and bytes (seq 1 200000 prints 1,288,895).
         assert got + lagged[0].message.missed == 200000
         assert got_bytes + lagged[0].message.lost_bytes == sum(len(str(i)) + 1 for i in range(1, 200001))
+
+
+def _record(lines: list[str], seq: int, flags: int = 0) -> bytes:
+    """One solti_task_read_lines record, laid out as the header documents."""
+    import struct
+
+    text = "".join(line + "\n" for line in lines).encode()
+    head = struct.pack("=IIQqIIQ", 1, 2, seq, 1234, len(lines), flags, len(text))
+    return head + text + b"\0" * (-len(text) % 8)
+
+
+def test_big_records_are_split_at_line_ends() -> None:
+    """A record (a pipe read, up to 1 MiB) is decoded in pieces of about
+    PIECE_BYTES that end at line ends: every line comes out whole, in order,
+    numbered on, whatever the line lengths."""
+    from solti_exec import _lines
+
+    piece = _lines.PIECE_BYTES
+    lines = ["", "a", "é" * 3000, "x" * (piece + 5), "", ""]
+    lines += [str(i) for i in range(100_000)] + ["y" * (3 * piece), "end", ""]
+    data = _record(lines, 40) + _record(["next", ""], 40 + len(lines), 1)
+    texts = [t for part in _lines.texts(data) for t in part]
+    assert texts == lines + ["next", ""]
+    got = [ln for part in _lines.lines(data) for ln in part]
+    assert [ln.text for ln in got] == texts
+    assert [ln.seq for ln in got] == list(range(40, 40 + len(texts)))
+    assert {(ln.stream, ln.attempt, ln.ts_ms) for ln in got} == {(se.Stream.STDOUT, 2, 1234)}
+    assert [ln.truncated for ln in got[-2:]] == [True, True] and not any(ln.truncated for ln in got[:-2])
+    assert len(list(_lines.texts(_record(lines, 0)))) > 10, "a big record is decoded in pieces"
