@@ -188,9 +188,14 @@ func soltigo_task_poll(h C.solti_task_t, cursor *C.uint64_t, events *C.solti_eve
 	if err != nil {
 		return fail(err)
 	}
+	var data []byte
+	if bufLen > 0 {
+		data = unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(bufLen))
+	}
 	bp := pollBufs.Get().(*[]output.Event)
 	defer putPollBuf(bp)
-	evs, next, err := t.Ring().PollInto((*bp)[:0], uint64(*cursor), int(maxEvents), int(bufLen), timeout, nil)
+	// The ring packs the events' bytes into buf itself, under its lock.
+	evs, next, err := t.Ring().PollCopy((*bp)[:0], data, uint64(*cursor), int(maxEvents), timeout, nil)
 	*bp = evs
 	if err != nil {
 		return fail(err)
@@ -228,15 +233,10 @@ func putPollBuf(bp *[]output.Event) {
 	pollBufs.Put(bp)
 }
 
-// copyEvents fills the caller's array; line bytes are packed into buf, which
-// Poll has already sized them to fit.
+// copyEvents fills the caller's array; the events' bytes are already in buf
+// (PollCopy), so only their addresses are taken.
 func copyEvents(evs []output.Event, events *C.solti_event_t, buf *C.char, bufLen C.size_t) {
 	dst := unsafe.Slice(events, len(evs))
-	var data []byte
-	if bufLen > 0 {
-		data = unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(bufLen))
-	}
-	off := 0
 	for i := range evs {
 		ev := &evs[i]
 		d := &dst[i]
@@ -252,9 +252,7 @@ func copyEvents(evs []output.Event, events *C.solti_event_t, buf *C.char, bufLen
 		d.data = nil
 		d.len = C.size_t(len(ev.Data))
 		if len(ev.Data) > 0 {
-			copy(data[off:], ev.Data)
-			d.data = (*C.char)(unsafe.Pointer(&data[off]))
-			off += len(ev.Data)
+			d.data = (*C.char)(unsafe.Pointer(&ev.Data[0]))
 		} else if bufLen > 0 {
 			d.data = buf // a valid pointer for zero-length lines
 		}

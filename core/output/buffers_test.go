@@ -126,3 +126,34 @@ func TestPolledDataSurvivesRecycling(t *testing.T) {
 		})
 	}
 }
+
+// PollCopy packs the events' bytes into the caller's buffer under the lock,
+// so it lends nothing: the memory is still recycled.
+func TestPollCopyLendsNothing(t *testing.T) {
+	r := NewRing(RingConfig{Capacity: 16})
+	w := NewLineWriter(r, FrameConfig{}, 1, Stdout, nil, nil)
+	text := numbered(0, 1000) // about 8 KiB: a pooled read
+	w.Write([]byte(text), 1)
+	data := make([]byte, 64)
+	evs, next, err := r.PollCopy(nil, data, 984, 3, 0, nil)
+	require.NoError(t, err)
+	require.Len(t, evs, 3)
+	assert.Equal(t, uint64(987), next)
+	packed := ""
+	for i, ev := range evs {
+		assert.Equal(t, "line "+strconv.Itoa(984+i), string(ev.Data))
+		packed += string(ev.Data)
+	}
+	assert.Equal(t, packed, string(data[:len(packed)]), "the bytes are packed in order into data")
+	r.mu.Lock()
+	ref := r.slotAt(0).ref
+	require.NotNil(t, ref)
+	assert.False(t, ref.lent)
+	r.mu.Unlock()
+
+	_, _, err = r.PollInto(nil, 990, 1, 64, 0, nil)
+	require.NoError(t, err)
+	r.mu.Lock()
+	assert.True(t, ref.lent, "PollInto hands out the ring's own bytes")
+	r.mu.Unlock()
+}

@@ -31,6 +31,20 @@ func (r *Ring) Poll(cursor uint64, maxEvents int, maxBytes int, timeout time.Dur
 // Every return records the cursor as read for Block mode, and a return that
 // has caught up with the head of an open ring clears the readiness fd.
 func (r *Ring) PollInto(dst []Event, cursor uint64, maxEvents int, maxBytes int, timeout time.Duration, cancel <-chan struct{}) ([]Event, uint64, error) {
+	return r.poll(dst, nil, false, cursor, maxEvents, maxBytes, timeout, cancel)
+}
+
+// PollCopy is PollInto that copies the events' bytes into data, packed in
+// order, while it holds the ring's lock: the returned events' Data alias
+// data, never the ring, so the ring keeps reusing the memory of what it
+// drops (memory PollInto hands out is left to the collector, as its caller
+// may keep it). len(data) is the byte budget, maxBytes of PollInto.
+func (r *Ring) PollCopy(dst []Event, data []byte, cursor uint64, maxEvents int, timeout time.Duration, cancel <-chan struct{}) ([]Event, uint64, error) {
+	return r.poll(dst, data, true, cursor, maxEvents, len(data), timeout, cancel)
+}
+
+// poll is PollInto, copying Data into data if copyOut.
+func (r *Ring) poll(dst []Event, data []byte, copyOut bool, cursor uint64, maxEvents int, maxBytes int, timeout time.Duration, cancel <-chan struct{}) ([]Event, uint64, error) {
 	maxEvents = max(maxEvents, 1)
 	var w dataWait
 	defer w.done()
@@ -42,7 +56,7 @@ func (r *Ring) PollInto(dst []Event, cursor uint64, maxEvents int, maxBytes int,
 		case cursor > r.head:
 			return dst, cursor, ErrBadCursor
 		case cursor < r.head:
-			return r.read(dst, cursor, maxEvents, maxBytes)
+			return r.read(dst, data, copyOut, cursor, maxEvents, maxBytes)
 		case r.closed:
 			r.advance(cursor)
 			return dst, cursor, ErrEOF
@@ -55,8 +69,9 @@ func (r *Ring) PollInto(dst []Event, cursor uint64, maxEvents int, maxBytes int,
 	}
 }
 
-// read copies the batch starting at cursor (< head). Called with r.mu held.
-func (r *Ring) read(dst []Event, cursor uint64, maxEvents, maxBytes int) ([]Event, uint64, error) {
+// read copies the batch starting at cursor (< head), and the events' bytes
+// into data if copyOut. Called with r.mu held.
+func (r *Ring) read(dst []Event, data []byte, copyOut bool, cursor uint64, maxEvents, maxBytes int) ([]Event, uint64, error) {
 	oldest := r.oldest()
 	if dst == nil {
 		avail := int(r.head - max(cursor, oldest))
@@ -86,6 +101,12 @@ func (r *Ring) read(dst []Event, cursor uint64, maxEvents, maxBytes int) ([]Even
 				goto done
 			}
 			budget -= len(ev.Data)
+			if copyOut {
+				n := copy(data, ev.Data)
+				ev.Data, data = data[:n:n], data[n:]
+			} else if s.ref != nil {
+				s.ref.lent = true // the caller may keep ev.Data
+			}
 			dst = append(dst, ev)
 			cursor++
 		}

@@ -110,13 +110,9 @@ func (s *slot) lineAt(i int) (begin, end uint32, cut bool) {
 }
 
 // event returns the slot's i-th event as an Event. Line data aliases the
-// slot's bytes; its capacity is its length, so appending to it copies. The
-// caller may keep it, so pooled memory is left to the collector from then
-// on.
+// slot's bytes; its capacity is its length, so appending to it copies.
+// Whoever hands it out of the ring's lock marks pooled memory lent.
 func (s *slot) event(i int) Event {
-	if s.ref != nil {
-		s.ref.lent = true
-	}
 	if s.ends == nil {
 		return Event{
 			Kind: s.kind, Attempt: s.attempt, Stream: s.stream, Flags: s.flags,
