@@ -73,7 +73,7 @@ func (w *ChunkWriter) append(data []byte, ref *bufRef, tsMs int64) {
 
 // ReadPipe writes what f gives, one chunk per read, until EOF (nil), an
 // error, or f's read deadline (os.ErrDeadlineExceeded).
-func (w *ChunkWriter) ReadPipe(f *os.File) error { return readPipe(f, w.keep) }
+func (w *ChunkWriter) ReadPipe(f *os.File) error { return readPipe(f, true, w.keep) }
 
 // Close ends the stream; bytes mode holds nothing back, so there is nothing
 // to flush.

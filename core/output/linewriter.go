@@ -153,7 +153,7 @@ func (w *LineWriter) reserve(size, lines int) {
 // ReadPipe writes what f gives, each read stamped with its time, until EOF
 // (it returns nil), an error, or f's read deadline (os.ErrDeadlineExceeded).
 func (w *LineWriter) ReadPipe(f *os.File) error {
-	return readPipe(f, func(p []byte, _ *[]byte, tsMs int64) bool {
+	return readPipe(f, false, func(p []byte, _ *[]byte, tsMs int64) bool {
 		w.Write(p, tsMs) // the framer copies what it keeps
 		return false
 	})

@@ -39,7 +39,7 @@ func TestBusyPipesAreGrownWithinTheCap(t *testing.T) {
 			defer done.Done()
 			r := NewRing(RingConfig{Capacity: 4})
 			first := true
-			err := readPipe(p.r, func(b []byte, _ *[]byte, _ int64) bool {
+			err := readPipe(p.r, true, func(b []byte, _ *[]byte, _ int64) bool {
 				if first {
 					first = false
 					grown.Done()
