@@ -157,3 +157,44 @@ func TestPollCopyLendsNothing(t *testing.T) {
 	assert.True(t, ref.lent, "PollInto hands out the ring's own bytes")
 	r.mu.Unlock()
 }
+
+// A read of a grown pipe (up to 1 MiB) is stored as chunks of at most
+// 64 KiB sharing its buffer: a poll reader sized for a default pipe still
+// gets each whole, a bulk reader gets the whole read in one call, and the
+// buffer comes back only when the last of them is dropped.
+func TestBigReadIsStoredAsDefaultSizedChunks(t *testing.T) {
+	r := NewRing(RingConfig{Capacity: 64, MaxBytes: 8 << 20})
+	w := NewChunkWriter(r, 1, Stdout, nil, nil)
+	buf := getReadBuf(true)
+	rand.New(rand.NewSource(5)).Read(*buf)
+	want := bytes.Clone((*buf)[:bigPipe-100])
+	require.True(t, w.keep((*buf)[:len(want)], buf, 7), "a full read keeps its buffer")
+
+	// A poll budget of one default chunk takes them one by one.
+	var evs []Event
+	for cursor := uint64(0); ; {
+		got, next, err := r.Poll(cursor, 64, readSize, 0, nil)
+		require.NoError(t, err)
+		if len(got) == 0 {
+			break
+		}
+		evs, cursor = append(evs, got...), next
+	}
+	require.Len(t, evs, (len(want)+readSize-1)/readSize)
+	var cat []byte
+	for i, ev := range evs {
+		assert.LessOrEqual(t, len(ev.Data), readSize)
+		assert.Equal(t, uint64(i), ev.Seq)
+		cat = append(cat, ev.Data...)
+	}
+	assert.True(t, bytes.Equal(want, cat))
+
+	dst := make([]byte, bigPipe)
+	res, _, err := r.ReadBytes(ByteCursor{}, Stdout, dst, 0, nil)
+	require.NoError(t, err)
+	assert.Equal(t, len(want), res.N, "one bulk read takes all the chunks of one read")
+	assert.True(t, bytes.Equal(want, dst[:res.N]))
+	r.mu.Lock()
+	assert.Equal(t, int32(len(evs)), r.slotAt(0).ref.refs, "each chunk holds the buffer")
+	r.mu.Unlock()
+}

@@ -36,9 +36,11 @@ func (w *ChunkWriter) Write(p []byte, tsMs int64) {
 
 // keep is ReadPipe's write. A read that fills at least half its buffer is
 // stored in it, without a copy, so a chunk holds at most twice what
-// maxBytes counts for it. A smaller read of at least minPooled bytes is
-// copied into a pooled buffer of its size class, a shorter one into an
-// allocation of its size.
+// maxBytes counts for it; a read of a grown pipe (up to 1 MiB) is stored as
+// chunks of at most 64 KiB sharing its buffer, so a solti_task_poll reader
+// sized for a default pipe's chunks still gets each whole. A smaller read of
+// at least minPooled bytes is copied into a pooled buffer of its size class,
+// a shorter one into an allocation of its size.
 func (w *ChunkWriter) keep(p []byte, buf *[]byte, tsMs int64) bool {
 	if len(p) >= minPooled && cap(*buf) <= 2*len(p) {
 		w.append(p, &bufRef{data: buf, refs: 1}, tsMs)
@@ -52,24 +54,29 @@ func (w *ChunkWriter) keep(p []byte, buf *[]byte, tsMs int64) bool {
 	return false
 }
 
-// append stores data as the stream's next chunk; ref, if not nil, is the
-// pooled memory of data, whose reference the ring takes over.
+// append stores data as the stream's next chunks, of at most chunkMax bytes
+// each; ref, if not nil, is the pooled memory of data, whose reference the
+// ring takes over.
 func (w *ChunkWriter) append(data []byte, ref *bufRef, tsMs int64) {
-	ev := Event{
-		Kind: KindChunk, Attempt: w.attempt, Stream: w.stream,
-		Seq: w.seq, TsMs: tsMs, Data: data,
+	evs := make([]Event, 0, (len(data)+chunkMax-1)/chunkMax)
+	for off := 0; off < len(data); off += chunkMax {
+		part := data[off:min(off+chunkMax, len(data))]
+		evs = append(evs, Event{
+			Kind: KindChunk, Attempt: w.attempt, Stream: w.stream,
+			Seq: w.seq, TsMs: tsMs, Data: part[:len(part):len(part)],
+		})
+		w.seq++
 	}
-	w.seq++
 	if w.waiting != nil && w.ring.whenFull == Block {
 		w.waiting.Add(1)
 		defer w.waiting.Add(-1)
 	}
-	if ref != nil {
-		w.ring.appendPooled(ev, ref, w.stop)
-		return
-	}
-	w.ring.Append(ev, w.stop)
+	w.ring.appendChunks(evs, ref, w.stop)
 }
+
+// chunkMax is the most bytes a chunk event holds: a default pipe's
+// capacity, what one read gave before pipes were grown.
+const chunkMax = readSize
 
 // ReadPipe writes what f gives, one chunk per read, until EOF (nil), an
 // error, or f's read deadline (os.ErrDeadlineExceeded).

@@ -161,13 +161,17 @@ func (r *Ring) AppendBatch(evs []Event, stop <-chan struct{}) int {
 	return n
 }
 
-// appendPooled is Append of an event whose Data is the pooled memory of
-// ref, taking over the caller's reference.
-func (r *Ring) appendPooled(ev Event, ref *bufRef, stop <-chan struct{}) bool {
+// appendChunks appends evs in order as Append would one by one, under one
+// acquisition of the lock while there is room; their Data is the pooled
+// memory of ref (or ref is nil), whose reference the call takes over from
+// the caller.
+func (r *Ring) appendChunks(evs []Event, ref *bufRef, stop <-chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	defer ref.release()
-	return r.appendSlot(singleSlot(&ev), ref, stop)
+	for i := range evs {
+		r.appendSlot(singleSlot(&evs[i]), ref, stop)
+	}
 }
 
 // appendLocked is Append with r.mu held (waitSpace releases it while
