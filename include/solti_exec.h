@@ -115,7 +115,8 @@ enum solti_event_kind {
     SOLTI_EVENT_WARNING = 5,  /* data/len = a message, e.g. a sandbox limit that
                                  could not be applied but was not required */
     SOLTI_EVENT_CHUNK = 6     /* output mode "bytes": exactly the bytes of one
-                                 pipe read: stream, seq, data/len */
+                                 pipe read, at most 64 KiB (a bigger read is
+                                 several chunks): stream, seq, data/len */
 };
 
 enum solti_stream {
