@@ -181,6 +181,9 @@ func (w *LineWriter) emit(line []byte, flags uint32) {
 // flush hands the run to the ring, which keeps its buffers.
 func (w *LineWriter) flush() {
 	if len(w.ends) == 0 {
+		// Nothing to store: pooled memory reserved for the read goes back.
+		w.ref.release()
+		w.text, w.ends, w.ref = nil, nil, nil
 		return
 	}
 	run := Run{Attempt: w.attempt, Stream: w.stream, Seq: w.seq, TsMs: w.ts, Text: w.text, Ends: w.ends, Truncated: w.trunc}
