@@ -165,7 +165,10 @@ def test_pty(runner: se.Runner) -> None:
         "import signal, sys, os, struct, fcntl, termios\n"
         "def size(*_):\n"
         " r, c = struct.unpack('hh', fcntl.ioctl(0, termios.TIOCGWINSZ, b'0000'))\n"
-        " print('size', r, c, flush=True)\n"
+        # os.write, not print: the signal may come while the main thread is
+        # still inside print's flush of "read ...", and a print in the
+        # handler would then raise "reentrant call" on sys.stdout's buffer.
+        " os.write(1, f'size {r} {c}\\n'.encode())\n"
         "signal.signal(signal.SIGWINCH, size)\n"
         "print('ready', flush=True)\n"
         "print('read', sys.stdin.readline().strip(), flush=True)\n"
@@ -189,7 +192,9 @@ def test_pty(runner: se.Runner) -> None:
 
 
 def test_send_signal_terminate_kill(runner: se.Runner) -> None:
-    code = "import signal, sys\nsignal.signal(signal.SIGUSR1, lambda *_: (print('usr1', flush=True), sys.exit(0)))\nprint('ready', flush=True)\nsignal.pause()"
+    # The handler writes with os.write: a print there can meet the main
+    # thread's print of "ready" still inside sys.stdout's buffer.
+    code = "import os, signal, sys\nsignal.signal(signal.SIGUSR1, lambda *_: (os.write(1, b'usr1\\n'), sys.exit(0)))\nprint('ready', flush=True)\nsignal.pause()"
     with runner.task(py(code), timeout=TASK_TIMEOUT) as task:
         with pytest.raises(se.StateError):
             task.send_signal(signal.SIGUSR1)
