@@ -58,7 +58,8 @@ func (w *ChunkWriter) keep(p []byte, buf *[]byte, tsMs int64) bool {
 // each; ref, if not nil, is the pooled memory of data, whose reference the
 // ring takes over.
 func (w *ChunkWriter) append(data []byte, ref *bufRef, tsMs int64) {
-	evs := make([]Event, 0, (len(data)+chunkMax-1)/chunkMax)
+	var parts [bigPipe / chunkMax]Event // a pipe read fits; a bigger Write grows evs
+	evs := parts[:0]
 	for off := 0; off < len(data); off += chunkMax {
 		part := data[off:min(off+chunkMax, len(data))]
 		evs = append(evs, Event{
@@ -71,7 +72,7 @@ func (w *ChunkWriter) append(data []byte, ref *bufRef, tsMs int64) {
 		w.waiting.Add(1)
 		defer w.waiting.Add(-1)
 	}
-	w.ring.appendChunks(evs, ref, w.stop)
+	w.ring.appendPooled(evs, ref, w.stop)
 }
 
 // chunkMax is the most bytes a chunk event holds: a default pipe's

@@ -150,28 +150,22 @@ func (r *Ring) Append(ev Event, stop <-chan struct{}) bool {
 // under one acquisition of the lock while there is room. It returns how
 // many were appended.
 func (r *Ring) AppendBatch(evs []Event, stop <-chan struct{}) int {
+	return r.appendPooled(evs, nil, stop)
+}
+
+// appendPooled is AppendBatch of events whose Data is the pooled memory of
+// ref (or ref is nil), whose reference the call takes over from the caller.
+func (r *Ring) appendPooled(evs []Event, ref *bufRef, stop <-chan struct{}) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	defer ref.release()
 	n := 0
 	for i := range evs {
-		if r.appendLocked(&evs[i], stop) {
+		if r.appendSlot(singleSlot(&evs[i]), ref, stop) {
 			n++
 		}
 	}
 	return n
-}
-
-// appendChunks appends evs in order as Append would one by one, under one
-// acquisition of the lock while there is room; their Data is the pooled
-// memory of ref (or ref is nil), whose reference the call takes over from
-// the caller.
-func (r *Ring) appendChunks(evs []Event, ref *bufRef, stop <-chan struct{}) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	defer ref.release()
-	for i := range evs {
-		r.appendSlot(singleSlot(&evs[i]), ref, stop)
-	}
 }
 
 // appendLocked is Append with r.mu held (waitSpace releases it while
