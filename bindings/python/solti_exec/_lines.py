@@ -3,9 +3,10 @@
 One C call fills a buffer with records: a 40-byte header (stream, attempt,
 first seq, time, count, flags, length) and the text of the lines one pipe
 read completed, each line ending in a newline.  A record's text is decoded
-once and split at newlines by ``str.split``, so a line costs a few C-level
-operations and no bytecode: that is what makes :meth:`Task.stdout_lines`
-faster than iterating a ``subprocess.Popen`` pipe.
+once, straight from the reader's buffer, and split at newlines by
+``str.split``, so a line costs a few C-level operations and no bytecode:
+that is what makes :meth:`Task.stdout_lines` faster than iterating a
+``subprocess.Popen`` pipe.
 """
 
 from __future__ import annotations
@@ -61,16 +62,20 @@ class LineRunReader(BulkReader):
         self._warned = False
         self.lost_lines = 0
         self.lost_bytes = 0
+        self._view = memoryview(self._buf).cast("B")
 
     def _grow(self) -> None:
         """After SOLTI_ERANGE: a buffer big enough for the next record (the
         message says how big; doubling until it fits is simpler and bounded
         by the runner's maxLineBytes)."""
         self._buf = ctypes.create_string_buffer(len(self._buf) * 2)
+        self._view = memoryview(self._buf).cast("B")
 
-    def batch(self, timeout_ms: int) -> bytes | None:
+    def batch(self, timeout_ms: int, view: bool = False) -> bytes | memoryview | None:
         """One ``solti_task_read_lines``: the records read (b"" when the
-        timeout passed first), or None at the end."""
+        timeout passed first), or None at the end.  With `view`, the records
+        are a view of this reader's buffer, valid until its next read: no
+        copy, for a caller that decodes them at once."""
         while not self.eof:
             rc = self._call(timeout_ms)
             if rc == n.SOLTI_EOF:
@@ -85,15 +90,19 @@ class LineRunReader(BulkReader):
                 if self._on_lag == "raise" and lost:
                     raise OutputLagged(self.lost_lines, self._task.id, self.lost_bytes)
             count = self._count.value
-            return ctypes.string_at(self._buf, count) if count else b""
+            if not count:
+                return b""
+            return self._view[:count] if view else ctypes.string_at(self._buf, count)
         return None
 
-    def batches(self) -> Iterator[bytes]:
+    def batches(self) -> Iterator[memoryview]:
         """Yields non-empty batches of records until the task is done and
-        all are read; blocks in Ctrl-C-friendly slices."""
+        all are read; blocks in Ctrl-C-friendly slices.  Each batch is a view
+        of the reader's buffer, valid until the next is asked for: decode it
+        (:func:`texts`, :func:`lines`) before that."""
         try:
             while True:
-                data = self.batch(POLL_SLICE_MS)
+                data = self.batch(POLL_SLICE_MS, view=True)
                 if data is None:
                     return
                 if data:
@@ -108,16 +117,22 @@ class LineRunReader(BulkReader):
             warnings.warn(OutputLagged(self.lost_lines, self._task.id, self.lost_bytes), stacklevel=stacklevel)
 
 
-# Records are split for decoding into pieces of about this many bytes: a
-# piece's str objects stay in the CPU's cache while the caller takes them
-# (a whole 1 MiB record split at once made 130,000 of them first, and ran at
-# half the speed; 16 KiB was the best size measured, see bench/py_lines.py).
-PIECE_BYTES = 16 << 10
+# A record longer than this is decoded in pieces of about this many bytes
+# that end at line ends: a piece's str objects stay in the CPU's cache while
+# the caller takes them (a whole 1 MiB record split at once made 130,000 of
+# them first, and ran at half the speed).  Pieces of 4 to 64 KiB ran alike
+# (bench/py_lines.py); a lines-mode pipe read is at most 64 KiB, so most
+# records are decoded whole, from the reader's buffer, with no copy.
+PIECE_BYTES = 64 << 10
 
 
-def _pieces(data: bytes, start: int, stop: int) -> Iterator[str]:
+def _pieces(data: bytes | memoryview, start: int, stop: int) -> Iterator[str]:
     """The text of data[start:stop] (lines, each ending in a newline but
     the last, which has none) decoded in pieces that end at line ends."""
+    if stop - start <= PIECE_BYTES:
+        yield str(data[start:stop], "utf-8", "replace")
+        return
+    data, stop, start = bytes(data[start:stop]), stop - start, 0
     while stop - start > PIECE_BYTES:
         cut = data.rfind(b"\n", start, start + PIECE_BYTES)
         if cut < 0:
@@ -129,7 +144,7 @@ def _pieces(data: bytes, start: int, stop: int) -> Iterator[str]:
     yield data[start:stop].decode("utf-8", "replace")
 
 
-def texts(data: bytes) -> Iterator[list[str]]:
+def texts(data: bytes | memoryview) -> Iterator[list[str]]:
     """The lines' texts of each record of a batch, a list per piece of a
     record."""
     unpack = _HEADER.unpack_from
@@ -142,7 +157,7 @@ def texts(data: bytes) -> Iterator[list[str]]:
         off = start + ((length + 7) & ~7)
 
 
-def lines(data: bytes) -> Iterator[Any]:
+def lines(data: bytes | memoryview) -> Iterator[Any]:
     """The :class:`Line` objects of each record of a batch, an iterator per
     piece of a record, made lazily as they are consumed."""
     unpack = _HEADER.unpack_from

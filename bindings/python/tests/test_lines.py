@@ -245,6 +245,9 @@ def test_big_records_are_split_at_line_ends() -> None:
     data = _record(lines, 40) + _record(["next", ""], 40 + len(lines), 1)
     texts = [t for part in _lines.texts(data) for t in part]
     assert texts == lines + ["next", ""]
+    # Batches are decoded from a view of the reader's buffer, the same way.
+    assert [t for part in _lines.texts(memoryview(data)) for t in part] == texts
+    assert [t for part in _lines.texts(_record(["a", "b"], 0)) for t in part] == ["a", "b"]
     got = [ln for part in _lines.lines(data) for ln in part]
     assert [ln.text for ln in got] == texts
     assert [ln.seq for ln in got] == list(range(40, 40 + len(texts)))
