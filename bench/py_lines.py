@@ -11,6 +11,10 @@ output already in memory, with no pipe and no library, in 16 KiB pieces
 binding does, and iterated by the same loop; once as str, once as Line
 tuples made as lines() makes them.  They are what any pure-Python binding
 could reach on this interpreter: the str and tuple a line, and the loop.
+A third ceiling makes the same six fields a line as plain tuples, by zip:
+the cheapest six-field item CPython builds (C code, the tuple free list),
+so what a Line-per-line iterator could reach with any Line class, or with
+a C extension making tuples.
 
     PYTHONPATH=bindings/python SOLTI_EXEC_LIBRARY=build/libsolti_exec.so.0 \\
         /usr/bin/python3 bench/py_lines.py [--lines 5000000] [--rounds 2]
@@ -99,6 +103,22 @@ def ceiling_lines(pieces: list[bytes], n: int) -> float:
     return secs
 
 
+def ceiling_tuples(pieces: list[bytes], n: int) -> float:
+    stdout = solti_exec.Stream.STDOUT
+    t0 = time.perf_counter()
+    count = seq = 0
+    for piece in pieces:
+        text = piece.decode("utf-8", "replace").split("\n")
+        k = len(text)
+        for _ in zip(repeat(stdout), text, repeat(1), range(seq, seq + k), repeat(False), repeat(0)):
+            count += 1
+        seq += k
+    secs = time.perf_counter() - t0
+    if count != n:
+        raise SystemExit(f"ceiling: {count} tuples of {n}")
+    return secs
+
+
 def result(name: str, value: float, unit: str, **extra: object) -> None:
     print("RESULT " + json.dumps({"name": name, "value": value, "unit": unit, **extra}), flush=True)
 
@@ -113,20 +133,22 @@ def main() -> None:
     # as the pipe's buffer does for Popen.
     output = solti_exec.Output(when_full="block", capacity=65536, max_bytes=64 << 20)
     runner = solti_exec.Runner("bench", output=output)
-    base, lib, texts = [], [], []
+    pieces = pieces_of(n)
+    base, lib, texts, ceil_t, ceil_l, ceil_z = [], [], [], [], [], []
     for _ in range(args.rounds):  # alternated, so all see the same machine
         base.append(popen_lines(n))
         texts.append(binding_lines(runner, n, True))
         lib.append(binding_lines(runner, n, False))
+        ceil_t.append(ceiling_texts(pieces, n))
+        ceil_l.append(ceiling_lines(pieces, n))
+        ceil_z.append(ceiling_tuples(pieces, n))
     runner.close()
-    pieces = pieces_of(n)
-    ceil_t = [ceiling_texts(pieces, n) for _ in range(args.rounds + 1)]
-    ceil_l = [ceiling_lines(pieces, n) for _ in range(args.rounds + 1)]
     result("py_popen", n / min(base), "lines/s", rounds=[round(n / s) for s in base])
     result("py_stdout_lines", n / min(texts), "lines/s", rounds=[round(n / s) for s in texts])
     result("py_lines", n / min(lib), "lines/s", rounds=[round(n / s) for s in lib])
     result("py_ceiling_texts", n / min(ceil_t), "lines/s", rounds=[round(n / s) for s in ceil_t])
     result("py_ceiling_lines", n / min(ceil_l), "lines/s", rounds=[round(n / s) for s in ceil_l])
+    result("py_ceiling_tuples", n / min(ceil_z), "lines/s", rounds=[round(n / s) for s in ceil_z])
 
 
 if __name__ == "__main__":
