@@ -86,36 +86,24 @@ def ceiling_texts(pieces: list[bytes], n: int) -> float:
     return secs
 
 
-def ceiling_lines(pieces: list[bytes], n: int) -> float:
-    new, line, stdout = tuple.__new__, solti_exec.Line, solti_exec.Stream.STDOUT
+def ceiling_items(pieces: list[bytes], n: int, line_class: type | None) -> float:
+    """Six fields a line from memory: Line tuples made as lines() makes
+    them (tuple.__new__ on line_class), or plain tuples from zip (None)."""
+    new, stdout = tuple.__new__, solti_exec.Stream.STDOUT
     t0 = time.perf_counter()
     count = seq = 0
     for piece in pieces:
         text = piece.decode("utf-8", "replace").split("\n")
         k = len(text)
-        for _ in map(new, repeat(line, k),
-                     zip(repeat(stdout), text, repeat(1), range(seq, seq + k), repeat(False), repeat(0))):
+        items = zip(repeat(stdout), text, repeat(1), range(seq, seq + k), repeat(False), repeat(0))
+        if line_class is not None:
+            items = map(new, repeat(line_class, k), items)
+        for _ in items:
             count += 1
         seq += k
     secs = time.perf_counter() - t0
     if count != n:
-        raise SystemExit(f"ceiling: {count} Line tuples of {n}")
-    return secs
-
-
-def ceiling_tuples(pieces: list[bytes], n: int) -> float:
-    stdout = solti_exec.Stream.STDOUT
-    t0 = time.perf_counter()
-    count = seq = 0
-    for piece in pieces:
-        text = piece.decode("utf-8", "replace").split("\n")
-        k = len(text)
-        for _ in zip(repeat(stdout), text, repeat(1), range(seq, seq + k), repeat(False), repeat(0)):
-            count += 1
-        seq += k
-    secs = time.perf_counter() - t0
-    if count != n:
-        raise SystemExit(f"ceiling: {count} tuples of {n}")
+        raise SystemExit(f"ceiling: {count} items of {n}")
     return secs
 
 
@@ -140,8 +128,8 @@ def main() -> None:
         texts.append(binding_lines(runner, n, True))
         lib.append(binding_lines(runner, n, False))
         ceil_t.append(ceiling_texts(pieces, n))
-        ceil_l.append(ceiling_lines(pieces, n))
-        ceil_z.append(ceiling_tuples(pieces, n))
+        ceil_l.append(ceiling_items(pieces, n, solti_exec.Line))
+        ceil_z.append(ceiling_items(pieces, n, None))
     runner.close()
     result("py_popen", n / min(base), "lines/s", rounds=[round(n / s) for s in base])
     result("py_stdout_lines", n / min(texts), "lines/s", rounds=[round(n / s) for s in texts])
