@@ -5,10 +5,10 @@ tuple (stream, text, attempt, seq, truncated, time) per line.  The task's
 output is "block" (lossless, like the pipe), so both read every line, and
 the counts are checked.
 
-Two ceilings are measured beside them: the same lines made from `seq`'s
-output already in memory, with no pipe and no library, in 16 KiB pieces
-(the best piece size here), each decoded and split by str.split as the
-binding does, and iterated by the same loop; once as str, once as Line
+Two ceilings are measured beside them, in the same rounds: the same lines
+made from `seq`'s output already in memory, with no pipe and no library,
+in 16 KiB pieces (pieces of 4 to 64 KiB measured alike), each decoded and
+split by str.split as the binding does, and iterated by the same loop; once as str, once as Line
 tuples made as lines() makes them.  They are what any pure-Python binding
 could reach on this interpreter: the str and tuple a line, and the loop.
 A third ceiling makes the same six fields a line as plain tuples, by zip:
