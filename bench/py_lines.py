@@ -5,16 +5,16 @@ tuple (stream, text, attempt, seq, truncated, time) per line.  The task's
 output is "block" (lossless, like the pipe), so both read every line, and
 the counts are checked.
 
-Two ceilings are measured beside them, in the same rounds: the same lines
-made from `seq`'s output already in memory, with no pipe and no library,
-in 16 KiB pieces (pieces of 4 to 64 KiB measured alike), each decoded and
-split by str.split as the binding does, and iterated by the same loop; once as str, once as Line
-tuples made as lines() makes them.  They are what any pure-Python binding
-could reach on this interpreter: the str and tuple a line, and the loop.
-A third ceiling makes the same six fields a line as plain tuples, by zip:
-the cheapest six-field item CPython builds (C code, the tuple free list),
-so what a Line-per-line iterator could reach with any Line class, or with
-a C extension making tuples.
+Three ceilings are measured beside them, in the same rounds: the same
+lines made from `seq`'s output already in memory, with no pipe and no
+library, in 16 KiB pieces (pieces of 4 to 64 KiB measured alike), each
+decoded and split by str.split as the binding does, and iterated by the
+same loop.  One yields str; one yields Line tuples made as lines() makes
+them; one yields the same six fields as plain tuples from zip, the
+cheapest six-field item CPython builds (C code, the tuple free list), so
+what a Line-per-line iterator could reach with any Line class, or with a
+C extension making tuples.  They are what any binding could reach on this
+interpreter: the objects a line, and the loop.
 
     PYTHONPATH=bindings/python SOLTI_EXEC_LIBRARY=build/libsolti_exec.so.0 \\
         /usr/bin/python3 bench/py_lines.py [--lines 5000000] [--rounds 2]

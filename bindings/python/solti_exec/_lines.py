@@ -62,14 +62,12 @@ class LineRunReader(BulkReader):
         self._warned = False
         self.lost_lines = 0
         self.lost_bytes = 0
-        self._view = memoryview(self._buf).cast("B")
 
     def _grow(self) -> None:
         """After SOLTI_ERANGE: a buffer big enough for the next record (the
         message says how big; doubling until it fits is simpler and bounded
         by the runner's maxLineBytes)."""
         self._buf = ctypes.create_string_buffer(len(self._buf) * 2)
-        self._view = memoryview(self._buf).cast("B")
 
     def batch(self, timeout_ms: int, view: bool = False) -> bytes | memoryview | None:
         """One ``solti_task_read_lines``: the records read (b"" when the
@@ -92,7 +90,7 @@ class LineRunReader(BulkReader):
             count = self._count.value
             if not count:
                 return b""
-            return self._view[:count] if view else ctypes.string_at(self._buf, count)
+            return memoryview(self._buf).cast("B")[:count] if view else ctypes.string_at(self._buf, count)
         return None
 
     def batches(self) -> Iterator[memoryview]:
@@ -128,20 +126,20 @@ PIECE_BYTES = 64 << 10
 
 def _pieces(data: bytes | memoryview, start: int, stop: int) -> Iterator[str]:
     """The text of data[start:stop] (lines, each ending in a newline but
-    the last, which has none) decoded in pieces that end at line ends."""
-    if stop - start <= PIECE_BYTES:
-        yield str(data[start:stop], "utf-8", "replace")
-        return
-    data, stop, start = bytes(data[start:stop]), stop - start, 0
-    while stop - start > PIECE_BYTES:
-        cut = data.rfind(b"\n", start, start + PIECE_BYTES)
-        if cut < 0:
-            cut = data.find(b"\n", start + PIECE_BYTES, stop)
+    the last, which has none) decoded in pieces that end at line ends.  A
+    record that is one piece is decoded where it lies; a longer one is
+    copied once, as the search for line ends needs bytes."""
+    if stop - start > PIECE_BYTES:
+        data, start, stop = bytes(data[start:stop]), 0, stop - start
+        while stop - start > PIECE_BYTES:
+            cut = data.rfind(b"\n", start, start + PIECE_BYTES)
             if cut < 0:
-                break
-        yield data[start:cut].decode("utf-8", "replace")
-        start = cut + 1
-    yield data[start:stop].decode("utf-8", "replace")
+                cut = data.find(b"\n", start + PIECE_BYTES, stop)
+                if cut < 0:
+                    break
+            yield str(data[start:cut], "utf-8", "replace")
+            start = cut + 1
+    yield str(data[start:stop], "utf-8", "replace")
 
 
 def texts(data: bytes | memoryview) -> Iterator[list[str]]:
