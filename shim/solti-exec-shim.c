@@ -258,6 +258,8 @@
 
 #define SIGPIPE_ 13
 #define SIGCHLD_ 17
+#define CLONE_VM_ 0x00000100
+#define CLONE_VFORK_ 0x00004000
 #define SIG_BLOCK_ 0
 #define SIG_IGN_ 1
 #define WNOHANG_ 1
@@ -448,37 +450,7 @@ static int has_slash(const char *s)
 	return 0;
 }
 
-/* ---- status records ------------------------------------------------------ */
-
-/* Where status records go: fd 3, unless a passed descriptor takes 3 in the
- * target, which then moves the status pipe above every number in play. */
-static int status_fd = STATUS_FD;
-
-struct status_record {
-	uint32_t magic;
-	uint32_t step;
-	int32_t err;
-	uint32_t detail;
-};
-
-static void report(uint32_t magic, enum step step, int err, uint32_t detail)
-{
-	struct status_record r;
-	r.magic = magic;
-	r.step = (uint32_t)step;
-	r.err = err;
-	r.detail = detail;
-	while (sys3(NR_write, status_fd, &r, sizeof r) == -E_INTR)
-		;
-}
-
-static __attribute__((noreturn)) void fail(enum step step, int err, uint32_t detail)
-{
-	report(MAGIC_FATAL, step, err, detail);
-	exit_group(EXIT_SHIM_FAILED);
-}
-
-/* ---- step 1: parse the plan ---------------------------------------------- */
+/* ---- the plan ------------------------------------------------------------ */
 
 struct rlimit_entry {
 	uint32_t resource;
@@ -513,7 +485,41 @@ struct plan {
 	const char *seccomp; /* hex of the filter's instructions */
 	int passed[MAX_PASSED_FDS]; /* target numbers of fds 5, 6, ... */
 	int n_passed;
+
+	/* Where status records go: fd 3, unless a passed descriptor takes 3 in
+	 * the target, which then moves the status pipe above every number in
+	 * play. Per plan, not global: in the library's address space several
+	 * residents and targets run at once. */
+	int status_fd;
 };
+
+/* ---- status records ------------------------------------------------------ */
+
+struct status_record {
+	uint32_t magic;
+	uint32_t step;
+	int32_t err;
+	uint32_t detail;
+};
+
+static void report(const struct plan *p, uint32_t magic, enum step step, int err, uint32_t detail)
+{
+	struct status_record r;
+	r.magic = magic;
+	r.step = (uint32_t)step;
+	r.err = err;
+	r.detail = detail;
+	while (sys3(NR_write, p->status_fd, &r, sizeof r) == -E_INTR)
+		;
+}
+
+static __attribute__((noreturn)) void fail(const struct plan *p, enum step step, int err, uint32_t detail)
+{
+	report(p, MAGIC_FATAL, step, err, detail);
+	exit_group(EXIT_SHIM_FAILED);
+}
+
+/* ---- step 1: parse the plan ---------------------------------------------- */
 
 /* Parses a decimal uint64 ending at stop (or NUL); returns 0 on success. */
 static int parse_dec(const char **sp, char stop, uint64_t *out)
@@ -782,19 +788,20 @@ static void parse_plan(int argc, char **argv, struct plan *p)
 	p->has_gid = p->has_uid = p->n_passed = 0;
 	p->unshare = 0;
 	p->seccomp = NULL;
+	p->status_fd = STATUS_FD;
 
 	if (argc < 2 || !str_eq(argv[1], PROTOCOL))
-		fail(STEP_PLAN, E_INVAL, 1);
+		fail(p, STEP_PLAN, E_INVAL, 1);
 	for (i = 2; i < argc; i++) {
 		int err;
 		if (str_eq(argv[i], "--"))
 			break;
 		err = parse_entry(argv[i], p);
 		if (err)
-			fail(STEP_PLAN, err, (uint32_t)i);
+			fail(p, STEP_PLAN, err, (uint32_t)i);
 	}
 	if (i + 1 >= argc || !argv[i + 1][0])
-		fail(STEP_PLAN, E_INVAL, (uint32_t)i);
+		fail(p, STEP_PLAN, E_INVAL, (uint32_t)i);
 	if (p->caps_fatal == -1)
 		p->caps_fatal = 1;
 	p->target = &argv[i + 1];
@@ -819,7 +826,7 @@ static void join_cgroups(const struct plan *p)
 	for (int i = 0; i < p->n_cgroups; i++) {
 		int err = join_cgroup(p->cgroups[i]);
 		if (err)
-			fail(STEP_CGROUP, err, (uint32_t)i);
+			fail(p, STEP_CGROUP, err, (uint32_t)i);
 	}
 }
 
@@ -831,7 +838,7 @@ static void apply_rlimits(const struct plan *p)
 		uint64_t lim[2] = {p->rlimits[i].soft, p->rlimits[i].hard};
 		long r = sys4(NR_prlimit64, 0, p->rlimits[i].resource, lim, 0);
 		if (r < 0)
-			fail(STEP_RLIMIT, (int)-r, (uint32_t)i);
+			fail(p, STEP_RLIMIT, (int)-r, (uint32_t)i);
 	}
 }
 
@@ -933,8 +940,8 @@ static int set_ambient(uint64_t held)
 static void caps_failed(const struct plan *p, int err, enum caps_detail what)
 {
 	if (p->caps_fatal)
-		fail(STEP_CAPS, err, what);
-	report(MAGIC_WARNING, STEP_CAPS, err, what);
+		fail(p, STEP_CAPS, err, what);
+	report(p, MAGIC_WARNING, STEP_CAPS, err, what);
 }
 
 /* The bounding set goes first, while CAP_SETPCAP is still held; the other
@@ -981,11 +988,11 @@ static void unshare_namespaces(const struct plan *p)
 		return;
 	r = sys1(NR_unshare, p->unshare);
 	if (r < 0)
-		fail(STEP_NAMESPACES, (int)-r, NS_UNSHARE);
+		fail(p, STEP_NAMESPACES, (int)-r, NS_UNSHARE);
 	if (p->unshare & CLONE_NEWNS_) {
 		r = sys5(NR_mount, 0, "/", 0, MS_REC_ | MS_PRIVATE_, 0);
 		if (r < 0)
-			fail(STEP_NAMESPACES, (int)-r, NS_MOUNT_PRIVATE);
+			fail(p, STEP_NAMESPACES, (int)-r, NS_MOUNT_PRIVATE);
 	}
 }
 
@@ -997,17 +1004,17 @@ static void set_credentials(const struct plan *p)
 	if (p->has_groups) {
 		r = sys2(NR_setgroups, p->n_groups, p->groups);
 		if (r < 0)
-			fail(STEP_GROUPS, (int)-r, 0);
+			fail(p, STEP_GROUPS, (int)-r, 0);
 	}
 	if (p->has_gid) {
 		r = sys3(NR_setresgid, p->gid, p->gid, p->gid);
 		if (r < 0)
-			fail(STEP_GID, (int)-r, 0);
+			fail(p, STEP_GID, (int)-r, 0);
 	}
 	if (p->has_uid) {
 		r = sys3(NR_setresuid, p->uid, p->uid, p->uid);
 		if (r < 0)
-			fail(STEP_UID, (int)-r, 0);
+			fail(p, STEP_UID, (int)-r, 0);
 	}
 }
 
@@ -1020,7 +1027,7 @@ static void set_no_new_privs(const struct plan *p)
 		return;
 	r = sys5(NR_prctl, PR_SET_NO_NEW_PRIVS_, 1, 0, 0, 0);
 	if (r < 0)
-		fail(STEP_NNP, (int)-r, 0);
+		fail(p, STEP_NNP, (int)-r, 0);
 }
 
 /* ---- isolation: seccomp, umask ------------------------------------------------ */
@@ -1054,7 +1061,7 @@ static void load_seccomp(const struct plan *p)
 	fprog.filter = prog;
 	r = sys5(NR_prctl, PR_SET_SECCOMP_, SECCOMP_MODE_FILTER_, &fprog, 0, 0);
 	if (r < 0)
-		fail(STEP_SECCOMP, (int)-r, 0);
+		fail(p, STEP_SECCOMP, (int)-r, 0);
 }
 
 static void set_umask(const struct plan *p)
@@ -1069,7 +1076,7 @@ static void set_umask(const struct plan *p)
  * survive exec; the target must start with every disposition at SIG_DFL and
  * nothing blocked. The kernel's struct sigaction is all zero for SIG_DFL with
  * no flags on both architectures, whatever its exact layout. */
-static void reset_signals(void)
+static void reset_signals(const struct plan *p)
 {
 	unsigned long act[4] = {0, 0, 0, 0};
 	uint64_t empty = 0;
@@ -1079,11 +1086,11 @@ static void reset_signals(void)
 			continue;
 		r = sys4(NR_rt_sigaction, sig, act, 0, sizeof(uint64_t));
 		if (r < 0 && r != -E_INVAL)
-			fail(STEP_SIGNALS, (int)-r, (uint32_t)sig);
+			fail(p, STEP_SIGNALS, (int)-r, (uint32_t)sig);
 	}
 	r = sys4(NR_rt_sigprocmask, SIG_SETMASK_, &empty, 0, sizeof empty);
 	if (r < 0)
-		fail(STEP_SIGNALS, (int)-r, 0);
+		fail(p, STEP_SIGNALS, (int)-r, 0);
 }
 
 /* ---- step 7: descriptors ----------------------------------------------------- */
@@ -1158,7 +1165,7 @@ static int close_from_proc_above(long first, const int *keep, int n_keep)
  * target number. Every source (and the status pipe, when a target number is
  * 3) first moves above every number in play, so no dup3 overwrites a source
  * not yet placed. Failures report detail i + 1. */
-static void place_passed(const struct plan *p)
+static void place_passed(struct plan *p)
 {
 	int tmp[MAX_PASSED_FDS];
 	long high = FIRST_PASSED_FD + p->n_passed, r;
@@ -1169,35 +1176,35 @@ static void place_passed(const struct plan *p)
 		if (p->passed[i] == STATUS_FD) {
 			r = sys3(NR_fcntl, STATUS_FD, F_DUPFD_CLOEXEC_, high);
 			if (r < 0)
-				fail(STEP_FDS, (int)-r, (uint32_t)i + 1);
-			status_fd = (int)r;
+				fail(p, STEP_FDS, (int)-r, (uint32_t)i + 1);
+			p->status_fd = (int)r;
 		}
 		r = sys3(NR_fcntl, FIRST_PASSED_FD + i, F_DUPFD_CLOEXEC_, high);
 		if (r < 0)
-			fail(STEP_FDS, (int)-r, (uint32_t)i + 1);
+			fail(p, STEP_FDS, (int)-r, (uint32_t)i + 1);
 		tmp[i] = (int)r;
 	}
 	for (int i = 0; i < p->n_passed; i++) {
 		r = sys3(NR_dup3, tmp[i], p->passed[i], 0);
 		if (r < 0)
-			fail(STEP_FDS, (int)-r, (uint32_t)i + 1);
+			fail(p, STEP_FDS, (int)-r, (uint32_t)i + 1);
 	}
 }
 
 /* The target must inherit only 0, 1, 2 and the passed descriptors; the
  * status pipe closes at exec so the parent reads EOF exactly when the exec
  * succeeded. */
-static void close_descriptors(const struct plan *p)
+static void close_descriptors(struct plan *p)
 {
 	int keep[MAX_PASSED_FDS + 1], n_keep = 0;
 	long r, lo = FIRST_CLOSED_FD;
 	place_passed(p);
-	r = sys3(NR_fcntl, status_fd, F_SETFD_, FD_CLOEXEC_);
+	r = sys3(NR_fcntl, p->status_fd, F_SETFD_, FD_CLOEXEC_);
 	if (r < 0)
-		fail(STEP_FDS, (int)-r, 0);
+		fail(p, STEP_FDS, (int)-r, 0);
 	/* What stays, in increasing order; the ranges between are closed. */
 	for (int i = 0; i <= p->n_passed; i++) {
-		int fd = i < p->n_passed ? p->passed[i] : status_fd, j = n_keep++;
+		int fd = i < p->n_passed ? p->passed[i] : p->status_fd, j = n_keep++;
 		for (; j > 0 && keep[j - 1] > fd; j--)
 			keep[j] = keep[j - 1];
 		keep[j] = fd;
@@ -1217,7 +1224,7 @@ static void close_descriptors(const struct plan *p)
 			lo = keep[i] + 1;
 	}
 	if (r < 0)
-		fail(STEP_FDS, (int)-r, 0);
+		fail(p, STEP_FDS, (int)-r, 0);
 }
 
 /* ---- step 8: working directory ---------------------------------------------- */
@@ -1229,7 +1236,7 @@ static void change_dir(const struct plan *p)
 		return;
 	r = sys1(NR_chdir, p->cwd);
 	if (r < 0)
-		fail(STEP_CHDIR, (int)-r, 0);
+		fail(p, STEP_CHDIR, (int)-r, 0);
 }
 
 /* ---- step 9: exec --------------------------------------------------------------- */
@@ -1305,7 +1312,7 @@ static __attribute__((noreturn)) void exec_target(const struct plan *p, char **e
 		err = (int)-sys3(NR_execve, file, argv, envp);
 	else
 		err = exec_search(file, argv, envp);
-	fail(STEP_EXEC, err, 0);
+	fail(p, STEP_EXEC, err, 0);
 }
 
 /* ---- the resident: subreaper of the target's tree ------------------------- */
@@ -1338,8 +1345,12 @@ struct timespec_ {
 	long sec, nsec;
 };
 
-static int target_pid;
-static int target_reaped;
+/* What the resident knows of its target. On its own stack, not global: in
+ * the library's address space several residents run at once. */
+struct tree {
+	int target_pid;
+	int target_reaped;
+};
 
 /* Sends sig to every direct child but those in process group skip (0: none),
  * which were signalled through the group already: a second signal while
@@ -1373,19 +1384,19 @@ static void signal_children(int sig, int skip)
 	sys1(NR_close, fd);
 }
 
-static void signal_tree(int sig)
+static void signal_tree(const struct tree *t, int sig)
 {
 	/* The target leads its group; while it is unreaped the group id is ours. */
-	if (!target_reaped) {
-		sys2(NR_kill, -target_pid, sig);
-		signal_children(sig, target_pid);
+	if (!t->target_reaped) {
+		sys2(NR_kill, -t->target_pid, sig);
+		signal_children(sig, t->target_pid);
 		return;
 	}
 	signal_children(sig, 0);
 }
 
 /* Reaps every child that has exited; returns 1 when none is left. */
-static int reap_all(struct exit_record *rec)
+static int reap_all(struct tree *t, struct exit_record *rec)
 {
 	for (;;) {
 		int st = 0;
@@ -1397,9 +1408,9 @@ static int reap_all(struct exit_record *rec)
 			return 1;
 		if (r <= 0)
 			return 0;
-		if (r != target_pid)
+		if (r != t->target_pid)
 			continue;
-		target_reaped = 1;
+		t->target_reaped = 1;
 		rec->magic = MAGIC_EXIT;
 		if ((st & 0x7f) == 0) {
 			rec->code = 1;
@@ -1428,8 +1439,9 @@ static void write_all(int fd, const void *buf, size_t len)
 	}
 }
 
-static __attribute__((noreturn)) void resident(const struct plan *p)
+static __attribute__((noreturn)) void resident(const struct plan *p, int target_pid)
 {
+	struct tree t = {target_pid, 0};
 	struct exit_record rec;
 	unsigned long ign[4] = {SIG_IGN_, 0, 0, 0};
 	uint64_t chld = 1ull << (SIGCHLD_ - 1);
@@ -1451,8 +1463,8 @@ static __attribute__((noreturn)) void resident(const struct plan *p)
 
 	for (;;) {
 		struct pollfd_ fds[2];
-		int nfds = 0, empty = reap_all(&rec);
-		if (target_reaped && !reported) {
+		int nfds = 0, empty = reap_all(&t, &rec);
+		if (t.target_reaped && !reported) {
 			rec.flags = (uint32_t)empty;
 			write_all(CONTROL_FD, &rec, sizeof rec);
 			reported = 1;
@@ -1464,7 +1476,7 @@ static __attribute__((noreturn)) void resident(const struct plan *p)
 			exit_group(0);
 		}
 		if (ending)
-			signal_tree(SIGKILL_);
+			signal_tree(&t, SIGKILL_);
 		else
 			fds[nfds++] = (struct pollfd_){CONTROL_FD, POLLIN_, 0};
 		if (sfd >= 0)
@@ -1488,9 +1500,9 @@ static __attribute__((noreturn)) void resident(const struct plan *p)
 				if (cmd[i] == CMD_END)
 					ending = 1;
 				else if (cmd[i] >= 1 && cmd[i] <= NSIG_)
-					signal_tree(cmd[i]);
-				else if (cmd[i] > CMD_LEADER && cmd[i] <= CMD_LEADER + NSIG_ && !target_reaped)
-					sys2(NR_kill, target_pid, cmd[i] - CMD_LEADER);
+					signal_tree(&t, cmd[i]);
+				else if (cmd[i] > CMD_LEADER && cmd[i] <= CMD_LEADER + NSIG_ && !t.target_reaped)
+					sys2(NR_kill, t.target_pid, cmd[i] - CMD_LEADER);
 			}
 		}
 	}
@@ -1501,65 +1513,151 @@ static __attribute__((noreturn)) void resident(const struct plan *p)
 /* A pty's slave on fd 0 becomes the controlling terminal of a new session the
  * target leads (its process group too, as without a terminal), so the
  * terminal's signals (SIGWINCH on a resize, ^C) reach the target's group. */
-static void take_terminal(void)
+static void take_terminal(const struct plan *p)
 {
 	long r = sys0(NR_setsid);
 	if (r < 0)
-		fail(STEP_FORK, (int)-r, 2);
+		fail(p, STEP_FORK, (int)-r, 2);
 	r = sys3(NR_ioctl, 0, TIOCSCTTY_, 0);
 	if (r < 0)
-		fail(STEP_FORK, (int)-r, 3);
+		fail(p, STEP_FORK, (int)-r, 3);
 }
+
+/* ---- the target: apply the plan, exec ------------------------------------ */
+
+struct target_args {
+	struct plan *plan;
+	char **envp;
+};
+
+/* The target leads its own process group (and with setsid=1 its own
+ * session, whose group has the same id), tells the library its pid, then
+ * applies the plan and execs. */
+static __attribute__((noreturn)) void target_main(void *arg)
+{
+	struct target_args *a = arg;
+	struct plan *p = a->plan;
+
+	if (p->ctty) {
+		take_terminal(p);
+	} else if (p->setsid) {
+		long r = sys0(NR_setsid);
+		if (r < 0)
+			fail(p, STEP_SESSION, (int)-r, 0);
+	} else if (sys2(NR_setpgid, 0, 0) < 0) {
+		fail(p, STEP_FORK, E_PERM, 1);
+	}
+	report(p, MAGIC_PID, 0, 0, (uint32_t)sys0(NR_getpid));
+	sys1(NR_close, CONTROL_FD);
+	join_cgroups(p);
+	apply_rlimits(p);
+	unshare_namespaces(p);
+	drop_caps_bounding(p);
+	set_credentials(p);
+	drop_caps_sets(p);
+	set_no_new_privs(p);
+	load_seccomp(p);
+	set_umask(p);
+	close_descriptors(p);
+	change_dir(p);
+	exec_target(p, a->envp);
+}
+
+/* start_target clones with flags; the child runs fn(arg) on stack_top and
+ * never returns. It returns the child's pid, or -errno, in the parent. */
+__attribute__((visibility("hidden"))) long start_target(unsigned long flags, void *stack_top,
+							 void (*fn)(void *), void *arg);
+#if defined(__x86_64__)
+__asm__(".text\n"
+	".globl start_target\n"
+	".hidden start_target\n"
+	".type start_target,@function\n"
+	"start_target:\n" /* rdi flags, rsi stack_top, rdx fn, rcx arg */
+	"	and $-16, %rsi\n"
+	"	sub $16, %rsi\n"
+	"	mov %rdx, 8(%rsi)\n"
+	"	mov %rcx, (%rsi)\n"
+	"	mov $56, %eax\n" /* clone(flags, newsp, 0, 0, 0) */
+	"	xor %edx, %edx\n"
+	"	xor %r10d, %r10d\n"
+	"	xor %r8d, %r8d\n"
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jnz 1f\n"
+	"	xor %ebp, %ebp\n" /* the child, on the new stack */
+	"	pop %rdi\n"
+	"	pop %rax\n"
+	"	call *%rax\n"
+	"	hlt\n"
+	"1:	ret\n"
+	".size start_target, .-start_target\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+	".globl start_target\n"
+	".hidden start_target\n"
+	".type start_target,%function\n"
+	"start_target:\n" /* x0 flags, x1 stack_top, x2 fn, x3 arg */
+	"	and x1, x1, #-16\n"
+	"	stp x2, x3, [x1, #-16]!\n"
+	"	mov x2, #0\n" /* clone(flags, newsp, 0, 0, 0) */
+	"	mov x3, #0\n"
+	"	mov x4, #0\n"
+	"	mov x8, #220\n"
+	"	svc 0\n"
+	"	cbnz x0, 1f\n"
+	"	ldp x9, x0, [sp], #16\n" /* the child, on the new stack */
+	"	mov x29, #0\n"
+	"	mov x30, #0\n"
+	"	blr x9\n"
+	"	brk #0\n"
+	"1:	ret\n"
+	".size start_target, .-start_target\n");
+#endif
+
+/* The target's stack until its exec: part of the resident's frame, which
+ * the kernel keeps still while a vfork-style child runs on it. */
+#define TARGET_STACK_SIZE (64 * 1024)
 
 /* ---- entry ------------------------------------------------------------------------- */
 
-__attribute__((used, noreturn)) void shim_main(long *sp)
+/* run_shim runs the shim from its initial stack layout: argc, argv...,
+ * NULL, envp..., NULL, with fds 0 to 4 and the passed ones in place. */
+static __attribute__((noreturn)) void run_shim(long *sp)
 {
 	int argc = (int)sp[0];
 	char **argv = (char **)(sp + 1);
 	char **envp = argv + argc + 1;
 	struct plan plan;
+	struct target_args ta = {&plan, envp};
+	char target_stack[TARGET_STACK_SIZE] __attribute__((aligned(16)));
+	unsigned long flags = CLONE_VM_ | CLONE_VFORK_ | SIGCHLD_;
 	long pid;
 
 	parse_plan(argc, argv, &plan);
 	/* Both the resident and the target start with default dispositions (an
 	 * ignored SIGCHLD would lose the target's status) and an empty mask. */
-	reset_signals();
+	reset_signals(&plan);
 	if (sys3(NR_close_range, FIRST_RESIDENT_CLOSED_FD + plan.n_passed, ~0u, 0) == -E_NOSYS)
 		close_from_proc_above(FIRST_RESIDENT_CLOSED_FD + plan.n_passed, NULL, 0);
 	if (sys5(NR_prctl, PR_SET_CHILD_SUBREAPER_, 1, 0, 0, 0) < 0)
-		fail(STEP_SUBREAPER, E_INVAL, 0);
-	pid = sys5(NR_clone, SIGCHLD_, 0, 0, 0, 0);
+		fail(&plan, STEP_SUBREAPER, E_INVAL, 0);
+	/* The target shares the resident's memory until its exec (the resident
+	 * waits meanwhile), so starting it copies no page tables, however big
+	 * the memory is: the library's own, when the resident runs in the
+	 * host's address space. A target that changes its credentials gets a
+	 * private copy instead: the kernel marks the memory of a process whose
+	 * uid or gid changes undumpable, and that must not be the host's. */
+	if (plan.has_uid || plan.has_gid || plan.has_groups)
+		flags = SIGCHLD_;
+	pid = start_target(flags, target_stack + sizeof target_stack, target_main, &ta);
 	if (pid < 0)
-		fail(STEP_FORK, (int)-pid, 0);
-	if (pid > 0) {
-		target_pid = (int)pid;
-		resident(&plan);
-	}
-	/* The target: it leads its own process group (and with setsid=1 its own
-	 * session, whose group has the same id), tells the library its pid,
-	 * then applies the plan and execs. */
-	if (plan.ctty) {
-		take_terminal();
-	} else if (plan.setsid) {
-		long r = sys0(NR_setsid);
-		if (r < 0)
-			fail(STEP_SESSION, (int)-r, 0);
-	} else if (sys2(NR_setpgid, 0, 0) < 0) {
-		fail(STEP_FORK, E_PERM, 1);
-	}
-	report(MAGIC_PID, 0, 0, (uint32_t)sys0(NR_getpid));
-	sys1(NR_close, CONTROL_FD);
-	join_cgroups(&plan);
-	apply_rlimits(&plan);
-	unshare_namespaces(&plan);
-	drop_caps_bounding(&plan);
-	set_credentials(&plan);
-	drop_caps_sets(&plan);
-	set_no_new_privs(&plan);
-	load_seccomp(&plan);
-	set_umask(&plan);
-	close_descriptors(&plan);
-	change_dir(&plan);
-	exec_target(&plan, envp);
+		fail(&plan, STEP_FORK, (int)-pid, 0);
+	resident(&plan, (int)pid);
 }
+
+#ifndef SOLTI_SHIM_IN_LIBRARY
+__attribute__((used, noreturn)) void shim_main(long *sp)
+{
+	run_shim(sp);
+}
+#endif
