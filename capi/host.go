@@ -21,20 +21,14 @@ import "C"
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"unsafe"
 
 	"github.com/solti-exec/solti-exec/core/runner"
-	"golang.org/x/sys/unix"
 )
-
-// shimName is the exec shim's file name beside the library, or in a
-// solti-exec directory beside it (the installed layout).
-const shimName = "solti-exec-shim"
 
 // hostOptions are the runner options that come from the host process.
 func hostOptions() runner.Options {
-	o := runner.Options{ShimPath: findShim(), Environ: hostEnviron}
+	o := runner.Options{ShimPath: hostGetenv("SOLTI_EXEC_SHIM"), Launch: launchShim, Environ: hostEnviron}
 	if hostGetenv("SOLTI_EXEC_LOG") == "debug" {
 		o.Debugf = debugToStderr
 	}
@@ -55,26 +49,6 @@ func hostEnviron() []string {
 		env = append(env, C.GoString(C.environ_at(C.size_t(i))))
 	}
 	return env
-}
-
-// findShim looks, in order, at SOLTI_EXEC_SHIM, then beside the library, then
-// in the solti-exec directory beside it. The runner config's shimPath, when
-// set, wins over all of these.
-func findShim() string {
-	if p := hostGetenv("SOLTI_EXEC_SHIM"); p != "" {
-		return p
-	}
-	var buf [4096]C.char
-	if C.soltic_library_dir(&buf[0], C.size_t(len(buf))) != 0 {
-		return ""
-	}
-	dir := C.GoString(&buf[0])
-	for _, p := range []string{filepath.Join(dir, shimName), filepath.Join(dir, "solti-exec", shimName)} {
-		if unix.Access(p, unix.X_OK) == nil {
-			return p
-		}
-	}
-	return filepath.Join(dir, shimName) // reported as missing at spawn, by path
 }
 
 // hostGetenv reads the C environment, not Go's snapshot, and only when the

@@ -5,7 +5,7 @@
 package main
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../include -Wall -Wextra -Werror -Wno-unused-parameter
+#cgo CFLAGS: -DSOLTI_SHIM_IN_LIBRARY -I${SRCDIR}/../include -Wall -Wextra -Werror -Wno-unused-parameter
 #include "solti_exec.h"
 #include "host.h"
 */

@@ -129,6 +129,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef SOLTI_SHIM_IN_LIBRARY
+/* In the library the shim runs in a process that shares the host's memory
+ * but not its threads: the thread pointer it inherits is a host thread's. No
+ * stack protector (it reads its canary through the thread pointer), and no
+ * loops turned into calls to the C library. */
+#pragma GCC optimize("no-stack-protector", "no-tree-loop-distribute-patterns")
+#endif
+
 /* ---- system interface: numbers and constants ---------------------------- */
 
 #if defined(__x86_64__)
@@ -167,6 +175,9 @@
 #define NR_mount 165
 #define NR_unshare 272
 #define NR_dup3 292
+#define NR_mmap 9
+#define NR_mprotect 10
+#define NR_munmap 11
 #elif defined(__aarch64__)
 #define NR_fcntl 25
 #define NR_chdir 49
@@ -203,6 +214,9 @@
 #define NR_mount 40
 #define NR_unshare 97
 #define NR_dup3 24
+#define NR_mmap 222
+#define NR_mprotect 226
+#define NR_munmap 215
 #else
 #error "solti-exec-shim supports x86-64 and aarch64 only"
 #endif
@@ -260,6 +274,9 @@
 #define SIGCHLD_ 17
 #define CLONE_VM_ 0x00000100
 #define CLONE_VFORK_ 0x00004000
+#define CLONE_PIDFD_ 0x00001000
+#define PR_SET_NAME_ 15
+#define F_DUPFD_ 0
 #define SIG_BLOCK_ 0
 #define SIG_IGN_ 1
 #define WNOHANG_ 1
@@ -325,6 +342,7 @@ enum namespaces_detail { NS_UNSHARE = 1, NS_MOUNT_PRIVATE };
 /* ---- raw system calls ---------------------------------------------------- */
 
 #if defined(__x86_64__)
+#ifndef SOLTI_SHIM_IN_LIBRARY
 __asm__(".text\n"
 	".global _start\n"
 	".type _start,@function\n"
@@ -334,6 +352,7 @@ __asm__(".text\n"
 	"	and $-16, %rsp\n"
 	"	call shim_main\n"
 	"	hlt\n");
+#endif
 
 static long sys6(long n, long a, long b, long c, long d, long e, long f)
 {
@@ -348,6 +367,7 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f)
 	return ret;
 }
 #elif defined(__aarch64__)
+#ifndef SOLTI_SHIM_IN_LIBRARY
 __asm__(".text\n"
 	".global _start\n"
 	".type _start,%function\n"
@@ -358,6 +378,7 @@ __asm__(".text\n"
 	"	and sp, x0, #-16\n"
 	"	bl shim_main\n"
 	"	brk #0\n");
+#endif
 
 static long sys6(long n, long a, long b, long c, long d, long e, long f)
 {
@@ -385,8 +406,14 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f)
 	sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
 /* The compiler may emit calls to these for struct copies and zeroing. The empty
- * asm keeps it from turning the loops back into calls to themselves. */
-void *memset(void *dst, int c, size_t n)
+ * asm keeps it from turning the loops back into calls to themselves. In the
+ * library they are local: nothing else there must call them. */
+#ifdef SOLTI_SHIM_IN_LIBRARY
+#define SHIM_LOCAL static __attribute__((unused))
+#else
+#define SHIM_LOCAL
+#endif
+SHIM_LOCAL void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
 	for (size_t i = 0; i < n; i++) {
@@ -396,7 +423,7 @@ void *memset(void *dst, int c, size_t n)
 	return dst;
 }
 
-void *memcpy(void *dst, const void *src, size_t n)
+SHIM_LOCAL void *memcpy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
@@ -1563,22 +1590,23 @@ static __attribute__((noreturn)) void target_main(void *arg)
 	exec_target(p, a->envp);
 }
 
-/* start_target clones with flags; the child runs fn(arg) on stack_top and
- * never returns. It returns the child's pid, or -errno, in the parent. */
-__attribute__((visibility("hidden"))) long start_target(unsigned long flags, void *stack_top,
-							 void (*fn)(void *), void *arg);
+/* start_child clones with flags (ptid: clone's parent_tid, where
+ * CLONE_PIDFD puts the pidfd); the child runs fn(arg) on stack_top and never
+ * returns. It returns the child's pid, or -errno, in the parent. */
+__attribute__((visibility("hidden"))) long start_child(unsigned long flags, void *stack_top,
+							void (*fn)(void *), void *arg, int *ptid);
 #if defined(__x86_64__)
 __asm__(".text\n"
-	".globl start_target\n"
-	".hidden start_target\n"
-	".type start_target,@function\n"
-	"start_target:\n" /* rdi flags, rsi stack_top, rdx fn, rcx arg */
+	".globl start_child\n"
+	".hidden start_child\n"
+	".type start_child,@function\n"
+	"start_child:\n" /* rdi flags, rsi stack_top, rdx fn, rcx arg, r8 ptid */
 	"	and $-16, %rsi\n"
 	"	sub $16, %rsi\n"
 	"	mov %rdx, 8(%rsi)\n"
 	"	mov %rcx, (%rsi)\n"
-	"	mov $56, %eax\n" /* clone(flags, newsp, 0, 0, 0) */
-	"	xor %edx, %edx\n"
+	"	mov $56, %eax\n" /* clone(flags, newsp, ptid, 0, 0) */
+	"	mov %r8, %rdx\n"
 	"	xor %r10d, %r10d\n"
 	"	xor %r8d, %r8d\n"
 	"	syscall\n"
@@ -1590,16 +1618,16 @@ __asm__(".text\n"
 	"	call *%rax\n"
 	"	hlt\n"
 	"1:	ret\n"
-	".size start_target, .-start_target\n");
+	".size start_child, .-start_child\n");
 #elif defined(__aarch64__)
 __asm__(".text\n"
-	".globl start_target\n"
-	".hidden start_target\n"
-	".type start_target,%function\n"
-	"start_target:\n" /* x0 flags, x1 stack_top, x2 fn, x3 arg */
+	".globl start_child\n"
+	".hidden start_child\n"
+	".type start_child,%function\n"
+	"start_child:\n" /* x0 flags, x1 stack_top, x2 fn, x3 arg, x4 ptid */
 	"	and x1, x1, #-16\n"
 	"	stp x2, x3, [x1, #-16]!\n"
-	"	mov x2, #0\n" /* clone(flags, newsp, 0, 0, 0) */
+	"	mov x2, x4\n" /* clone(flags, newsp, ptid, 0, 0) */
 	"	mov x3, #0\n"
 	"	mov x4, #0\n"
 	"	mov x8, #220\n"
@@ -1611,7 +1639,7 @@ __asm__(".text\n"
 	"	blr x9\n"
 	"	brk #0\n"
 	"1:	ret\n"
-	".size start_target, .-start_target\n");
+	".size start_child, .-start_child\n");
 #endif
 
 /* The target's stack until its exec: part of the resident's frame, which
@@ -1649,7 +1677,7 @@ static __attribute__((noreturn)) void run_shim(long *sp)
 	 * uid or gid changes undumpable, and that must not be the host's. */
 	if (plan.has_uid || plan.has_gid || plan.has_groups)
 		flags = SIGCHLD_;
-	pid = start_target(flags, target_stack + sizeof target_stack, target_main, &ta);
+	pid = start_child(flags, target_stack + sizeof target_stack, target_main, &ta, 0);
 	if (pid < 0)
 		fail(&plan, STEP_FORK, (int)-pid, 0);
 	resident(&plan, (int)pid);
@@ -1659,5 +1687,159 @@ static __attribute__((noreturn)) void run_shim(long *sp)
 __attribute__((used, noreturn)) void shim_main(long *sp)
 {
 	run_shim(sp);
+}
+#else
+
+/* ---- in the library: the shim started without an exec -------------------- */
+
+/*
+ * Built into libsolti_exec.so (with SOLTI_SHIM_IN_LIBRARY), the shim is not
+ * exec'd: solti_shim_start clones the host's calling thread with CLONE_VM,
+ * and the new process runs run_shim on a stack of its own. That saves the
+ * exec of the shim and its page faults on every spawn; the target still
+ * starts vfork-style, so nothing is copied for it either.
+ *
+ * What the resident may touch of the host's address space: only the region
+ * solti_shim_start mapped for it (its stack, the launch record, the plan's
+ * strings), which the library unmaps once the resident has exited, and the
+ * library's read-only code and data. It uses no C library (no errno, no
+ * thread pointer) and has no mutable globals. It starts with every signal
+ * blocked, so no handler of the host can run in it, and run_shim resets
+ * every disposition before unblocking. Its descriptor table is a copy of the
+ * host's: it moves the ones it was given to 0, 1, 2, ... and closes the
+ * rest before anything else.
+ */
+
+#define LAUNCH_MAX_FDS (FIRST_PASSED_FD + MAX_PASSED_FDS)
+#define RESIDENT_STACK_SIZE (256 * 1024)
+#define PAGE_ 4096ul
+#define PROT_NONE_ 0
+#define PROT_RW_ 3
+#define MAP_PRIVATE_ANONYMOUS_ 0x22
+
+struct launch {
+	int n_fds;
+	int fds[LAUNCH_MAX_FDS]; /* the host's descriptors that become 0, 1, 2, ... */
+	long *sp; /* argc, argv..., NULL, envp..., NULL */
+};
+
+static __attribute__((noreturn)) void resident_entry(void *arg)
+{
+	struct launch *l = arg;
+	struct plan early; /* only for reporting, before the plan is parsed */
+	int n = l->n_fds;
+	long r;
+
+	early.status_fd = l->fds[STATUS_FD];
+	sys5(NR_prctl, PR_SET_NAME_, "solti-exec-shim", 0, 0, 0);
+	/* Its own process group, away from the host's terminal signals, as an
+	 * exec'd shim gets from the library's fork. */
+	if (sys2(NR_setpgid, 0, 0) < 0)
+		fail(&early, STEP_FORK, E_PERM, 1);
+	/* Move every given descriptor that sits below n out of the way, then
+	 * each onto its number (dup3 clears close-on-exec). */
+	for (int i = 0; i < n; i++) {
+		if (l->fds[i] >= n)
+			continue;
+		r = sys3(NR_fcntl, l->fds[i], F_DUPFD_, n);
+		if (r < 0)
+			fail(&early, STEP_FDS, (int)-r, 0);
+		l->fds[i] = (int)r;
+	}
+	early.status_fd = l->fds[STATUS_FD];
+	for (int i = 0; i < n; i++) {
+		r = sys3(NR_dup3, l->fds[i], i, 0);
+		if (r < 0)
+			fail(&early, STEP_FDS, (int)-r, 0);
+	}
+	run_shim(l->sp); /* closes everything above the given descriptors */
+}
+
+static size_t strings_size(char *const *v, long *count)
+{
+	size_t size = 0;
+	long n = 0;
+	for (; v[n]; n++)
+		size += str_len(v[n]) + 1;
+	*count = n;
+	return size;
+}
+
+static char *copy_string(char *dst, const char *src)
+{
+	while ((*dst++ = *src++))
+		;
+	return dst;
+}
+
+/*
+ * solti_shim_start starts the shim as a child of the calling thread that
+ * shares the host's memory, with argv and envp as an exec'd shim would get
+ * them and fds[i] as its descriptor i (n_fds of them: 5 and the passed
+ * ones). It returns the shim's pid, with its pidfd in *pidfd, or -errno. The
+ * shim owns *region (*region_size bytes) until it has exited: the caller
+ * unmaps it with solti_shim_release then, and not before. Every signal is
+ * blocked in the calling thread for the length of the clone.
+ */
+__attribute__((visibility("hidden"))) long solti_shim_start(char *const *argv, char *const *envp,
+							     const int *fds, int n_fds, int *pidfd,
+							     void **region, unsigned long *region_size)
+{
+	long argc, envc, r;
+	size_t strings = strings_size(argv, &argc) + strings_size(envp, &envc);
+	size_t data = sizeof(struct launch) + (size_t)(argc + envc + 3) * sizeof(long) + strings;
+	size_t size;
+	char *mem, *str;
+	struct launch *l;
+	long *sp;
+	uint64_t all = ~0ull, old = 0;
+
+	if (n_fds < FIRST_PASSED_FD || n_fds > LAUNCH_MAX_FDS)
+		return -E_INVAL;
+	/* [launch record, layout, strings][guard page][stack] */
+	data = (data + PAGE_ - 1) & ~(PAGE_ - 1);
+	size = data + PAGE_ + RESIDENT_STACK_SIZE;
+	mem = (char *)sys6(NR_mmap, 0, (long)size, PROT_RW_, MAP_PRIVATE_ANONYMOUS_, -1, 0);
+	if ((unsigned long)mem > -4096ul)
+		return (long)mem;
+	sys3(NR_mprotect, mem + data, PAGE_, PROT_NONE_);
+
+	l = (struct launch *)mem;
+	l->n_fds = n_fds;
+	for (int i = 0; i < n_fds; i++)
+		l->fds[i] = fds[i];
+	sp = (long *)(l + 1);
+	str = (char *)(sp + argc + envc + 3);
+	l->sp = sp;
+	*sp++ = argc;
+	for (long i = 0; i < argc; i++) {
+		*sp++ = (long)str;
+		str = copy_string(str, argv[i]);
+	}
+	*sp++ = 0;
+	for (long i = 0; i < envc; i++) {
+		*sp++ = (long)str;
+		str = copy_string(str, envp[i]);
+	}
+	*sp = 0;
+
+	*pidfd = -1;
+	sys4(NR_rt_sigprocmask, SIG_SETMASK_, &all, &old, sizeof all);
+	r = start_child(CLONE_VM_ | CLONE_PIDFD_ | SIGCHLD_, mem + size, resident_entry, l, pidfd);
+	sys4(NR_rt_sigprocmask, SIG_SETMASK_, &old, 0, sizeof old);
+	if (r < 0) {
+		sys2(NR_munmap, mem, size);
+		return r;
+	}
+	*region = mem;
+	*region_size = size;
+	return r;
+}
+
+/* solti_shim_release unmaps what solti_shim_start mapped, once the shim has
+ * exited. */
+__attribute__((visibility("hidden"))) void solti_shim_release(void *region, unsigned long region_size)
+{
+	sys2(NR_munmap, region, region_size);
 }
 #endif

@@ -39,6 +39,7 @@ type Process struct {
 	Warnings []*SpawnError
 
 	pidfd    int           // the shim's
+	release  func()        // the launcher's, once the shim has exited (may be nil)
 	sock     *os.File      // the control socket, in Go's poller
 	exited   chan struct{} // closed when the target's status is known (or lost)
 	shimGone chan struct{} // closed when the shim closed its end (it is exiting)
@@ -252,7 +253,12 @@ func (p *Process) Close() {
 		f := os.NewFile(uintptr(p.pidfd), "pidfd")
 		if c, err := f.SyscallConn(); err == nil {
 			c.Read(func(fd uintptr) bool { return pidfdExited(int(fd)) })
-			c.Control(func(fd uintptr) { reapShim(int(fd)) })
+			c.Control(func(fd uintptr) {
+				reapShim(int(fd))
+				if p.release != nil && pidfdExited(int(fd)) {
+					p.release()
+				}
+			})
 		}
 		f.Close()
 		openFDs.Add(-1)
@@ -260,7 +266,6 @@ func (p *Process) Close() {
 }
 
 func (p *Process) reapShim() {
-	reapShim(p.pidfd)
-	unix.Close(p.pidfd)
+	endShim(p.pidfd, p.release)
 	openFDs.Add(-1)
 }

@@ -11,10 +11,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Spawner starts processes through one exec shim. It holds no other state and
-// is safe for concurrent use.
+// Spawner starts processes through one shim: the executable at its path,
+// or the one its Launcher starts. It holds no other state and is safe for
+// concurrent use.
 type Spawner struct {
-	path string
+	path   string
+	launch Launcher // nil: fork and exec the shim at path
 }
 
 // NewSpawner checks that the shim at shimPath exists and is executable; the
@@ -47,7 +49,8 @@ func NewSpawner(shimPath string) (*Spawner, error) {
 	return &Spawner{path: abs}, nil
 }
 
-// ShimPath is the absolute path of the shim this Spawner runs.
+// ShimPath is the absolute path of the shim this Spawner runs (a launching
+// Spawner's name for it).
 func (s *Spawner) ShimPath() string { return s.path }
 
 // Start spawns p and returns once the target has been exec'd, or with a
@@ -117,12 +120,25 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 			p.Isolation.files()...),
 		Sys: sys,
 	}
-	shimPid, err := forkShim(s.path, argv, attr)
+	var shimPid int
+	var release func()
+	if s.launch != nil {
+		files := make([]int, len(attr.Files))
+		for i, fd := range attr.Files {
+			files[i] = int(fd)
+		}
+		shimPid, pidfd, release, err = s.launch(argv, p.Env, files)
+	} else {
+		shimPid, err = forkShim(s.path, argv, attr)
+	}
 	pipes.closeWriteEnds()
 	cio.closeChildSide()
 	if err != nil {
 		pipes.closeAll()
 		cio.closeAll()
+		if s.launch != nil {
+			return nil, launchError(err)
+		}
 		return nil, s.forkError(toErrno(err), p)
 	}
 	if pidfd < 0 {
@@ -132,7 +148,14 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 		pipes.closeAll()
 		cio.closeAll()
 		var ws unix.WaitStatus
-		unix.Wait4(shimPid, &ws, 0, nil)
+		for {
+			if _, err := unix.Wait4(shimPid, &ws, 0, nil); err != unix.EINTR {
+				break
+			}
+		}
+		if release != nil {
+			release() // the shim was reaped, or the host reaped it: it exited
+		}
 		return nil, &SpawnError{Step: StepFork, Arg: "pidfd", Errno: unix.ENOSYS}
 	}
 	openFDs.Add(1) // the pidfd
@@ -146,8 +169,7 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 		if rerr != nil {
 			unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
 		}
-		reapShim(pidfd)
-		unix.Close(pidfd)
+		endShim(pidfd, release)
 		openFDs.Add(-1)
 		if rerr != nil {
 			return nil, &SpawnError{Step: StepStatus, Errno: unix.EPROTO, Err: rerr}
@@ -161,14 +183,14 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 		Stdout:  pipes.file(&pipes.outR, "stdout"),
 		Stderr:  pipes.file(&pipes.errR, "stderr"),
 		stdinFD: -1,
+		release: release,
 	}
 	if err := cio.files(proc); err != nil {
 		// Only a dup can fail here; the shim ends the tree when its
 		// socket closes.
 		cio.closeAll()
 		pipes.closeAll()
-		reapShim(pidfd)
-		unix.Close(pidfd)
+		endShim(pidfd, release)
 		openFDs.Add(-1)
 		return nil, err
 	}
@@ -195,6 +217,17 @@ func reapShim(pidfd int) {
 	var info unix.Siginfo
 	for unix.Waitid(unix.P_PIDFD, pidfd, &info, unix.WEXITED, nil) == unix.EINTR {
 	}
+}
+
+// endShim reaps a shim that is ending, frees what its launcher gave it once
+// it has surely exited, and closes its pidfd. A shim whose exit cannot be
+// seen keeps its memory: a leak, not a crash.
+func endShim(pidfd int, release func()) {
+	reapShim(pidfd)
+	if release != nil && pidfdExited(pidfd) {
+		release()
+	}
+	unix.Close(pidfd)
 }
 
 // forkError names the step behind a ForkExec error. ForkExec reports the

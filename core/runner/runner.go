@@ -16,6 +16,9 @@ import (
 type Options struct {
 	// ShimPath is where the exec shim is when the config does not say.
 	ShimPath string
+	// Launch, when set, starts the shim built into the host's library when
+	// neither the config nor ShimPath names an executable one.
+	Launch proc.Launcher
 	// Environ returns the host environment at spawn time. The C layer reads
 	// the C environ here; nil means os.Environ.
 	Environ func() []string
@@ -95,6 +98,9 @@ func (r *Runner) Name() string { return r.name }
 // Metrics is the runner's metrics registry.
 func (r *Runner) Metrics() *metrics.Registry { return r.metrics }
 
+// builtinShimName is argv[0] of the shim a Launcher starts.
+const builtinShimName = "solti-exec-shim"
+
 // spawnerFor finds the shim; a missing shim is reported at spawn, where the
 // caller can act on it, rather than making every runner unusable. Only a
 // shim found is kept: once the host installs or fixes it, the next spawn
@@ -108,6 +114,10 @@ func (r *Runner) spawnerFor() (*proc.Spawner, error) {
 	path := r.cfg.ShimPath
 	if path == "" {
 		path = r.opts.ShimPath
+	}
+	if path == "" && r.opts.Launch != nil {
+		r.spawner = proc.NewLaunchingSpawner(builtinShimName, r.opts.Launch)
+		return r.spawner, nil
 	}
 	if path == "" {
 		return nil, &proc.SpawnError{Step: "shim", Err: errors.New("no exec shim configured (set shimPath or SOLTI_EXEC_SHIM)")}

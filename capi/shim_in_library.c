@@ -1,0 +1,1 @@
+../shim/solti-exec-shim.c
