@@ -5,9 +5,11 @@ package main
 
 // The shim built into the library (shim_in_library.c, the shim's own source
 // built with SOLTI_SHIM_IN_LIBRARY).
+unsigned long solti_shim_data_size(char *const *argv, char *const *envp);
+void *solti_shim_map(unsigned long data, unsigned long *size);
+void solti_shim_release(void *region, unsigned long size);
 long solti_shim_start(char *const *argv, char *const *envp, const int *fds, int n_fds, int *pidfd,
-                      void **region, unsigned long *region_size);
-void solti_shim_release(void *region, unsigned long region_size);
+                      void *region, unsigned long size);
 */
 import "C"
 
@@ -17,13 +19,57 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// A region is the memory one resident runs in: its stack and its copy of
+// the plan's strings.
+type region struct {
+	mem  unsafe.Pointer
+	size C.ulong
+}
+
+// pooledData is the data part of pooled regions: any plan whose strings fit
+// (most do) reuses a region of a resident that has exited, already mapped
+// and faulted in. The pool holds a few, for as many spawns at once.
+const (
+	pooledData = 64 << 10
+	poolSize   = 16
+)
+
+var regions = make(chan region, poolSize)
+
+func takeRegion(data C.ulong) (region, bool) {
+	if data <= pooledData {
+		select {
+		case r := <-regions:
+			return r, true
+		default:
+		}
+		data = pooledData
+	}
+	var r region
+	r.mem = C.solti_shim_map(data, &r.size)
+	return r, r.mem != nil
+}
+
+// giveRegion takes back the region of a resident that has exited.
+func giveRegion(r region, data C.ulong) {
+	if data <= pooledData {
+		select {
+		case regions <- r:
+			return
+		default:
+		}
+	}
+	C.solti_shim_release(r.mem, r.size)
+}
+
 // launchShim is the runners' proc.Launcher: it starts the shim built into
 // the library as a clone of the calling thread that shares the host's memory
 // until the shim exits, so no spawn execs the shim. The argument and
 // environment strings are copied into one C block for the call; the shim
-// copies them again into memory of its own, which release unmaps.
+// copies them again into its region, which release gives back.
 func launchShim(argv, env []string, files []int) (pid, pidfd int, release func(), err error) {
-	size := (len(argv) + len(env) + 2) * int(unsafe.Sizeof(uintptr(0)))
+	ptrSize := int(unsafe.Sizeof(uintptr(0)))
+	size := (len(argv) + len(env) + 2) * ptrSize
 	for _, s := range argv {
 		size += len(s) + 1
 	}
@@ -36,7 +82,7 @@ func launchShim(argv, env []string, files []int) (pid, pidfd int, release func()
 	}
 	defer C.free(block)
 	ptrs := unsafe.Slice((**C.char)(block), len(argv)+len(env)+2)
-	strs := unsafe.Slice((*byte)(unsafe.Add(block, len(ptrs)*int(unsafe.Sizeof(uintptr(0))))), size-len(ptrs)*int(unsafe.Sizeof(uintptr(0))))
+	strs := unsafe.Slice((*byte)(unsafe.Add(block, len(ptrs)*ptrSize)), size-len(ptrs)*ptrSize)
 	at := 0
 	put := func(i int, s string) {
 		ptrs[i] = (*C.char)(unsafe.Pointer(&strs[at]))
@@ -52,18 +98,22 @@ func launchShim(argv, env []string, files []int) (pid, pidfd int, release func()
 		put(len(argv)+1+i, s)
 	}
 	ptrs[len(ptrs)-1] = nil
+	cargv, cenv := &ptrs[0], &ptrs[len(argv)+1]
 
+	data := C.solti_shim_data_size(cargv, cenv)
+	reg, ok := takeRegion(data)
+	if !ok {
+		return 0, -1, nil, unix.ENOMEM
+	}
 	cfds := make([]C.int, len(files))
 	for i, fd := range files {
 		cfds[i] = C.int(fd)
 	}
 	var cpidfd C.int
-	var region unsafe.Pointer
-	var regionSize C.ulong
-	r := C.solti_shim_start(&ptrs[0], &ptrs[len(argv)+1], &cfds[0], C.int(len(cfds)), &cpidfd, &region, &regionSize)
+	r := C.solti_shim_start(cargv, cenv, &cfds[0], C.int(len(cfds)), &cpidfd, reg.mem, reg.size)
 	if r < 0 {
+		giveRegion(reg, data) // no resident ever ran in it
 		return 0, -1, nil, unix.Errno(-r)
 	}
-	release = func() { C.solti_shim_release(region, regionSize) }
-	return int(r), int(cpidfd), release, nil
+	return int(r), int(cpidfd), func() { giveRegion(reg, data) }, nil
 }

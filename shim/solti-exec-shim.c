@@ -1699,10 +1699,10 @@ __attribute__((used, noreturn)) void shim_main(long *sp)
  * exec of the shim and its page faults on every spawn; the target still
  * starts vfork-style, so nothing is copied for it either.
  *
- * What the resident may touch of the host's address space: only the region
- * solti_shim_start mapped for it (its stack, the launch record, the plan's
- * strings), which the library unmaps once the resident has exited, and the
- * library's read-only code and data. It uses no C library (no errno, no
+ * What the resident may touch of the host's address space: only its region
+ * (its stack, the launch record, the plan's strings), which the library
+ * reuses or unmaps only once the resident has exited, and the library's
+ * read-only code and data. It uses no C library (no errno, no
  * thread pointer) and has no mutable globals. It starts with every signal
  * blocked, so no handler of the host can run in it, and run_shim resets
  * every disposition before unblocking. Its descriptor table is a copy of the
@@ -1773,42 +1773,71 @@ static char *copy_string(char *dst, const char *src)
 }
 
 /*
+ * A resident's region is [data][guard page][stack]: the launch record, the
+ * argv and envp layout and their strings, then its stack. The library keeps
+ * regions of the usual data size for reuse, so most spawns map nothing and
+ * touch no fresh page.
+ */
+
+/* solti_shim_data_size is the data part a region needs for argv and envp. */
+__attribute__((visibility("hidden"))) unsigned long solti_shim_data_size(char *const *argv, char *const *envp)
+{
+	long argc, envc;
+	size_t strings = strings_size(argv, &argc) + strings_size(envp, &envc);
+	size_t data = sizeof(struct launch) + (size_t)(argc + envc + 3) * sizeof(long) + strings;
+	return (data + PAGE_ - 1) & ~(PAGE_ - 1);
+}
+
+/* solti_shim_map maps a region with data bytes of data (a multiple of the
+ * page size) and sets *size to its whole size; NULL if it cannot. */
+__attribute__((visibility("hidden"))) void *solti_shim_map(unsigned long data, unsigned long *size)
+{
+	unsigned long total = data + PAGE_ + RESIDENT_STACK_SIZE;
+	long mem = sys6(NR_mmap, 0, (long)total, PROT_RW_, MAP_PRIVATE_ANONYMOUS_, -1, 0);
+	if ((unsigned long)mem > -4096ul)
+		return NULL;
+	if (sys3(NR_mprotect, mem + (long)data, PAGE_, PROT_NONE_) < 0) {
+		sys2(NR_munmap, mem, total);
+		return NULL;
+	}
+	*size = total;
+	return (void *)mem;
+}
+
+/* solti_shim_release unmaps a region no resident uses any more. */
+__attribute__((visibility("hidden"))) void solti_shim_release(void *region, unsigned long size)
+{
+	sys2(NR_munmap, region, size);
+}
+
+/*
  * solti_shim_start starts the shim as a child of the calling thread that
  * shares the host's memory, with argv and envp as an exec'd shim would get
  * them and fds[i] as its descriptor i (n_fds of them: 5 and the passed
- * ones). It returns the shim's pid, with its pidfd in *pidfd, or -errno. The
- * shim owns *region (*region_size bytes) until it has exited: the caller
- * unmaps it with solti_shim_release then, and not before. Every signal is
- * blocked in the calling thread for the length of the clone.
+ * ones). region is one from solti_shim_map, of size bytes, whose data part
+ * holds solti_shim_data_size(argv, envp) bytes. It returns the shim's pid,
+ * with its pidfd in *pidfd, or -errno. The shim owns the region until it has
+ * exited (its pidfd polls readable), and the caller must not reuse or unmap
+ * it before. Every signal is blocked in the calling thread for the length of
+ * the clone.
  */
 __attribute__((visibility("hidden"))) long solti_shim_start(char *const *argv, char *const *envp,
 							     const int *fds, int n_fds, int *pidfd,
-							     void **region, unsigned long *region_size)
+							     void *region, unsigned long size)
 {
 	long argc, envc, r;
-	size_t strings = strings_size(argv, &argc) + strings_size(envp, &envc);
-	size_t data = sizeof(struct launch) + (size_t)(argc + envc + 3) * sizeof(long) + strings;
-	size_t size;
-	char *mem, *str;
-	struct launch *l;
-	long *sp;
+	struct launch *l = region;
+	long *sp = (long *)(l + 1);
+	char *str;
 	uint64_t all = ~0ull, old = 0;
 
 	if (n_fds < FIRST_PASSED_FD || n_fds > LAUNCH_MAX_FDS)
 		return -E_INVAL;
-	/* [launch record, layout, strings][guard page][stack] */
-	data = (data + PAGE_ - 1) & ~(PAGE_ - 1);
-	size = data + PAGE_ + RESIDENT_STACK_SIZE;
-	mem = (char *)sys6(NR_mmap, 0, (long)size, PROT_RW_, MAP_PRIVATE_ANONYMOUS_, -1, 0);
-	if ((unsigned long)mem > -4096ul)
-		return (long)mem;
-	sys3(NR_mprotect, mem + data, PAGE_, PROT_NONE_);
-
-	l = (struct launch *)mem;
+	strings_size(argv, &argc);
+	strings_size(envp, &envc);
 	l->n_fds = n_fds;
 	for (int i = 0; i < n_fds; i++)
 		l->fds[i] = fds[i];
-	sp = (long *)(l + 1);
 	str = (char *)(sp + argc + envc + 3);
 	l->sp = sp;
 	*sp++ = argc;
@@ -1825,21 +1854,8 @@ __attribute__((visibility("hidden"))) long solti_shim_start(char *const *argv, c
 
 	*pidfd = -1;
 	sys4(NR_rt_sigprocmask, SIG_SETMASK_, &all, &old, sizeof all);
-	r = start_child(CLONE_VM_ | CLONE_PIDFD_ | SIGCHLD_, mem + size, resident_entry, l, pidfd);
+	r = start_child(CLONE_VM_ | CLONE_PIDFD_ | SIGCHLD_, (char *)region + size, resident_entry, l, pidfd);
 	sys4(NR_rt_sigprocmask, SIG_SETMASK_, &old, 0, sizeof old);
-	if (r < 0) {
-		sys2(NR_munmap, mem, size);
-		return r;
-	}
-	*region = mem;
-	*region_size = size;
 	return r;
-}
-
-/* solti_shim_release unmaps what solti_shim_start mapped, once the shim has
- * exited. */
-__attribute__((visibility("hidden"))) void solti_shim_release(void *region, unsigned long region_size)
-{
-	sys2(NR_munmap, region, region_size);
 }
 #endif

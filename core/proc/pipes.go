@@ -32,29 +32,39 @@ func openPipes(stdout, stderr bool) (*childPipes, error) {
 		all = all[1:]
 	}
 	for _, ends := range all {
+		// The status pipe is non-blocking at both ends (a record never
+		// fills it); an output pipe only at the library's end, the child
+		// writes to a blocking one. A new pipe has no other status flag,
+		// so one F_SETFL sets it.
+		status := ends[0] == &cp.statusR
+		flags := unix.O_CLOEXEC
+		if status {
+			flags |= unix.O_NONBLOCK
+		}
 		var fds [2]int
-		if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
+		if err := unix.Pipe2(fds[:], flags); err != nil {
 			cp.closeAll()
 			return nil, &SpawnError{Step: StepPipe, Errno: toErrno(err)}
 		}
 		*ends[0], *ends[1] = fds[0], fds[1]
 		openFDs.Add(2)
-		if err := unix.SetNonblock(fds[0], true); err != nil {
+		if status {
+			continue
+		}
+		if _, err := unix.FcntlInt(uintptr(fds[0]), unix.F_SETFL, unix.O_NONBLOCK); err != nil {
 			cp.closeAll()
 			return nil, &SpawnError{Step: StepPipe, Errno: toErrno(err)}
 		}
 	}
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	// Non-blocking at both ends: the shim polls before it reads, and its
+	// one write, an exit record, is far below the socket's buffer.
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
 		cp.closeAll()
 		return nil, &SpawnError{Step: StepPipe, Arg: "control socket", Errno: toErrno(err)}
 	}
 	cp.sock, cp.shimSock = fds[0], fds[1]
 	openFDs.Add(2)
-	if err := unix.SetNonblock(cp.sock, true); err != nil {
-		cp.closeAll()
-		return nil, &SpawnError{Step: StepPipe, Arg: "control socket", Errno: toErrno(err)}
-	}
 	return cp, nil
 }
 
