@@ -67,10 +67,12 @@
  *
  * Order: parse plan, reset every signal disposition to SIG_DFL and clear the
  * signal mask, close every descriptor above the passed ones (>= 5 without
- * any), become the child subreaper, fork. The shim stays as the resident
- * (below). The target: lead a new process group (or session; with ctty=1 a
- * session whose terminal is fd 0), write its pid
- * record, close fd 4, join cgroups, rlimits, namespaces, the capability
+ * any), become the child subreaper, start the target: vfork-style (sharing
+ * the shim's memory while the shim waits for its exec), or with a fork when
+ * the plan sets groups, gid or uid. The shim then writes the target's pid
+ * record and stays as the resident (below). The target: lead a new process
+ * group (or session; with ctty=1 a session whose terminal is fd 0), close
+ * fd 4, join cgroups, rlimits, namespaces, the capability
  * bounding set (and PR_SET_KEEPCAPS when kept capabilities must survive a
  * uid change), supplementary groups, gid, uid, the other capability sets,
  * no_new_privs, seccomp, umask, move the passed descriptors to their
@@ -84,7 +86,9 @@
  *   uint32 magic   0x534f4c54 "SOLT": fatal; the writer then exits with 127
  *                  0x534f4c57 "SOLW": warning (a non-fatal capability step);
  *                  the target carries on
- *                  0x534f4c50 "SOLP": the target's pid in detail, first
+ *                  0x534f4c50 "SOLP": the target's pid in detail, from
+ *                  the shim once the target started (after the target's
+ *                  own records when it was started vfork-style)
  *   uint32 step    1 plan, 2 cgroup, 3 rlimit, 4 caps, 5 nnp, 6 signals,
  *                  7 fds, 8 chdir, 9 exec, 10 fork, 11 subreaper, 12 umask,
  *                  13 session, 14 namespaces, 15 groups, 16 gid, 17 uid,
@@ -97,7 +101,8 @@
  *                  fds: 1 + the index of the failing fd= entry (0: the
  *                  closing);
  *                  signals: the signal that could not be reset (0: the mask);
- *                  fork: 0 the fork, 1 setpgid, 2 setsid, 3 TIOCSCTTY; pid record: the pid; else 0
+ *                  fork: 0 the fork, 1 setpgid, 2 setsid, 3 TIOCSCTTY;
+ *                  pid record: the pid; else 0
  * On success fd 3 is closed by the exec (close-on-exec; the resident closed
  * its copy) and the library reads EOF after the pid record and zero or more
  * warnings. A record is fewer than PIPE_BUF bytes, so it is written
@@ -1558,8 +1563,7 @@ struct target_args {
 };
 
 /* The target leads its own process group (and with setsid=1 its own
- * session, whose group has the same id), tells the library its pid, then
- * applies the plan and execs. */
+ * session, whose group has the same id), then applies the plan and execs. */
 static __attribute__((noreturn)) void target_main(void *arg)
 {
 	struct target_args *a = arg;
@@ -1574,7 +1578,6 @@ static __attribute__((noreturn)) void target_main(void *arg)
 	} else if (sys2(NR_setpgid, 0, 0) < 0) {
 		fail(p, STEP_FORK, E_PERM, 1);
 	}
-	report(p, MAGIC_PID, 0, 0, (uint32_t)sys0(NR_getpid));
 	sys1(NR_close, CONTROL_FD);
 	join_cgroups(p);
 	apply_rlimits(p);
@@ -1680,6 +1683,12 @@ static __attribute__((noreturn)) void run_shim(long *sp)
 	pid = start_child(flags, target_stack + sizeof target_stack, target_main, &ta, 0);
 	if (pid < 0)
 		fail(&plan, STEP_FORK, (int)-pid, 0);
+	/* Started vfork-style, the target has exec'd or failed by now, and may
+	 * have moved its status descriptor: the resident's is still fd 3. The
+	 * pid record comes after the target's own records, so the library
+	 * reads it together with the EOF in one wake-up. */
+	plan.status_fd = STATUS_FD;
+	report(&plan, MAGIC_PID, 0, 0, (uint32_t)pid);
 	resident(&plan, (int)pid);
 }
 

@@ -16,7 +16,7 @@ const (
 	shimProtocol  = "solti-shim/2"
 	magicFatal    = 0x534f4c54 // "SOLT": the step failed, the shim exits 127
 	magicWarning  = 0x534f4c57 // "SOLW": a non-fatal capability step failed
-	magicPid      = 0x534f4c50 // "SOLP": the target's pid, before its plan
+	magicPid      = 0x534f4c50 // "SOLP": the target's pid, from the shim once the target started
 	magicExit     = 0x534f4c58 // "SOLX": the target's status (control socket)
 	recordSize    = 16
 	exitSize      = 48
@@ -107,8 +107,8 @@ func (r statusRecord) toError(p *Plan, shimArgv []string) *SpawnError {
 	return e
 }
 
-// readStatus waits for the shim's verdict on the caller's goroutine: the
-// target's pid record, then EOF after zero or more warnings means the target
+// readStatus waits for the shim's verdict on the caller's goroutine: EOF
+// after zero or more warnings and the target's pid record means the target
 // was exec'd; a fatal record means the spawn failed at that step. A fatal
 // record is final as soon as it is read.
 //
