@@ -5,6 +5,7 @@
 // (RLIMIT_NOFILE, the library's own path) live here too, since they must work
 // without Go.
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,25 @@ const char *soltic_trusted_getenv(const char *name) {
     if (getuid() != geteuid() || getgid() != getegid())
         return NULL;
     return secure_getenv(name);
+}
+
+// --- where the library is -------------------------------------------------
+
+// soltic_library_dir writes the directory holding this library into buf,
+// so the exec shim installed beside it can be found.
+int soltic_library_dir(char *buf, size_t len) {
+    Dl_info info;
+    if (dladdr((void *)solti_version, &info) == 0 || info.dli_fname == NULL)
+        return -1;
+    const char *slash = strrchr(info.dli_fname, '/');
+    if (slash == NULL)
+        return -1;
+    size_t n = (size_t)(slash - info.dli_fname);
+    if (n + 1 > len)
+        return -1;
+    memcpy(buf, info.dli_fname, n);
+    buf[n] = '\0';
+    return 0;
 }
 
 // --- the entry points -----------------------------------------------------

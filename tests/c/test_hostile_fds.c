@@ -2,9 +2,12 @@
  * A host with 500 descriptors open without close-on-exec (files, pipes,
  * sockets, an eventfd, some at high numbers): every child sees only 0, 1 and
  * 2, also when many spawn at once, and the host's descriptors are left as
- * they were (open, and still without close-on-exec).
+ * they were (open, and still without close-on-exec). Nothing the library
+ * starts holds the host's descriptors either: a pipe the host closes while
+ * tasks run reaches EOF at once, not when the tasks end.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -73,6 +76,34 @@ static void *spawner(void *arg) {
     return NULL;
 }
 
+/* The shim starts with a copy of the host's descriptor table: it must close
+   the host's descriptors before the target starts, or a host pipe would stay
+   open for as long as the task runs. */
+static void check_host_pipe_not_held(void) {
+    int p[2];
+    CHECK(pipe(p) == 0); /* without close-on-exec */
+    const char *argv[] = {"sleep", "30", NULL};
+    solti_task_t t[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = test_cmd_task(runner, "holder", argv, 60000, "", "");
+        CHECK_OK(solti_task_spawn(t[i]));
+    }
+    close(p[1]);
+    struct pollfd pfd = {p[0], POLLIN, 0};
+    int64_t t0 = test_now_ms();
+    CHECK_MSG(poll(&pfd, 1, 5000) == 1, "the host's pipe did not reach EOF while tasks ran");
+    char b;
+    CHECK_EQ_INT((int)read(p[0], &b, 1), 0);
+    CHECK_MSG(test_now_ms() - t0 < 1000, "EOF took %lld ms", (long long)(test_now_ms() - t0));
+    close(p[0]);
+    for (int i = 0; i < 4; i++) {
+        CHECK_OK(solti_task_cancel(t[i]));
+        solti_exit_t ex = test_wait(t[i], 10000);
+        CHECK_OUTCOME(ex, SOLTI_OUTCOME_CANCELED);
+        CHECK_OK(solti_task_free(t[i]));
+    }
+}
+
 int main(void) {
     runner = test_runner("hostile-fds", NULL);
     open_host_fds();
@@ -83,6 +114,8 @@ int main(void) {
     CHECK_OK(solti_task_spawn(t));
     check_child_sees_012(t);
     CHECK_OK(solti_task_free(t));
+
+    check_host_pipe_not_held();
 
     /* Eight threads spawning at once. */
     pthread_t th[8];

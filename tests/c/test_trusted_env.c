@@ -2,7 +2,8 @@
  * SOLTI_EXEC_SHIM and SOLTI_EXEC_LOG are obeyed only when the process may
  * trust its environment. A host whose real uid is an ordinary user's while
  * its effective uid is 0 (what a setuid-root program is) must ignore them:
- * it starts children through the shim beside the library and logs nothing.
+ * it starts children through the shim built into the library and logs
+ * nothing.
  * The same variables in an ordinary process are obeyed (the fake shim makes
  * the spawn fail), which shows the test would see them honoured.
  *

@@ -144,8 +144,9 @@ class Runner:
         log: line bounds, ``{"maxLineLength": 4096, "maxLineBytes": 65536}``.
         output: the tasks' output ring, an :class:`~solti_exec.Output` or
             ``{"capacity": 1024, "maxBytes": 4 << 20, "whenFull": "dropOldest"}``.
-        shim_path: the exec shim; default: beside the library, or
-            ``$SOLTI_EXEC_SHIM``.
+        shim_path: an exec shim to start every attempt through; default:
+            ``$SOLTI_EXEC_SHIM``, else the shim built into the library,
+            started without an exec.
         drain_grace_ms: how long output is still read after a task's leader
             exits before the rest of its group is killed (default 2000).
         config: a whole runner config (dict or JSON string) as the base;
