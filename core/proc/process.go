@@ -130,6 +130,19 @@ func (p *Process) Reap() (Status, error) {
 	return p.status, p.statusErr
 }
 
+// treeGone reports whether the target's status is known and nothing else
+// of its tree was alive when the shim reaped it. As the shim's children are
+// the target and every orphan of the tree, none can appear later: the tree
+// is dead, and the shim exits right after that report.
+func (p *Process) treeGone() bool {
+	select {
+	case <-p.exited:
+		return p.statusErr == nil && !p.treeLeft
+	default:
+		return false
+	}
+}
+
 // TreeLeft reports, once Exited is closed, whether descendants of the target
 // were still alive when it exited.
 func (p *Process) TreeLeft() bool {
@@ -187,6 +200,9 @@ func (p *Process) command(b byte) error {
 // shim has reaped all of it and exited. It does not wait for an exit before
 // it: a running target is killed too.
 func (p *Process) End(bound time.Duration) {
+	if p.treeGone() {
+		return // nothing left to kill; the shim is exiting by itself
+	}
 	p.mu.Lock()
 	send := !p.ended
 	p.ended = true
@@ -239,7 +255,9 @@ func (p *Process) Close() {
 		return
 	default:
 	}
-	if pidfdExited(p.pidfd) {
+	if p.treeGone() || pidfdExited(p.pidfd) {
+		// The shim has exited, or is exiting: it does so right after
+		// reporting a tree with nothing left but the target.
 		p.reapShim()
 		return
 	}
