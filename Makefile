@@ -9,7 +9,7 @@ CMAKE   ?= cmake
 CTEST   ?= ctest
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all configure test go-test c-test py-test run install clean bench fmt-check tidy-check
+.PHONY: all configure test go-test c-test py-test shim-check run install clean bench fmt-check tidy-check
 
 all: configure
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
@@ -19,7 +19,12 @@ configure: $(BUILD)/CMakeCache.txt
 $(BUILD)/CMakeCache.txt: CMakeLists.txt
 	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-test: all go-test c-test py-test
+test: all go-test shim-check c-test py-test
+
+# The shim built into the library must stay self-contained (no C library, no
+# thread pointer, no mutable globals), with any compiler defaults.
+shim-check:
+	tests/shim/check_in_library.sh
 
 fmt-check:
 	@out=$$(gofmt -l core capi); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
@@ -106,7 +111,7 @@ stress: all
 	$(BUILD)/tests/stress/solti-stress $(STRESS_ARGS)
 
 # arm64: the shim (its own system call numbers and entry) must build for it
-# with -Werror, and the Go core (the seccomp program's syscall table
+# with -Werror, standalone and as built into the library, and the Go core (the seccomp program's syscall table
 # included) must vet and compile its tests there. Cross-checked from x86-64
 # with Debian's gcc-aarch64-linux-gnu; run natively on an arm64 machine.
 ARM64_CC ?= aarch64-linux-gnu-gcc
@@ -117,6 +122,7 @@ check-arm64:
 	  -fno-stack-protector -fno-asynchronous-unwind-tables -no-pie \
 	  -Wall -Wextra -Werror -o $(BUILD)/solti-exec-shim-arm64 shim/solti-exec-shim.c
 	@file $(BUILD)/solti-exec-shim-arm64 | grep -q 'ARM aarch64' || { echo "check-arm64: not an arm64 binary"; exit 1; }
+	tests/shim/check_in_library.sh $(ARM64_CC) aarch64-linux-gnu-nm aarch64-linux-gnu-objdump
 	GOARCH=arm64 $(GO) vet ./core/...
 	@for pkg in $$(GOARCH=arm64 $(GO) list ./core/...); do \
 	  GOARCH=arm64 $(GO) test -c -o /dev/null $$pkg || exit 1; done
