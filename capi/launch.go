@@ -8,6 +8,7 @@ package main
 unsigned long solti_shim_data_size(char *const *argv, char *const *envp);
 void *solti_shim_map(unsigned long data, unsigned long *size);
 void solti_shim_release(void *region, unsigned long size);
+int solti_shim_reusable(void *region);
 long solti_shim_start(char *const *argv, char *const *envp, const int *fds, int n_fds, int *pidfd,
                       void *region, unsigned long size);
 */
@@ -50,8 +51,13 @@ func takeRegion(data C.ulong) (region, bool) {
 	return r, r.mem != nil
 }
 
-// giveRegion takes back the region of a resident that has exited.
+// giveRegion takes back the region of a resident that has exited. A
+// resident killed while its target had not left the stack in the region yet
+// leaves it mapped and unused for good: the target may still run there.
 func giveRegion(r region, data C.ulong) {
+	if C.solti_shim_reusable(r.mem) == 0 {
+		return
+	}
 	if data <= pooledData {
 		select {
 		case regions <- r:

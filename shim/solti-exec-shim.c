@@ -1651,9 +1651,15 @@ __asm__(".text\n"
 
 /* ---- entry ------------------------------------------------------------------------- */
 
+/* Where a resident is in starting its target, for a library that must not
+ * reuse the memory of a resident killed while a vfork-style target still ran
+ * on the stack in its frame. */
+enum { TARGET_NOT_STARTED, TARGET_STARTING, TARGET_STARTED };
+
 /* run_shim runs the shim from its initial stack layout: argc, argv...,
- * NULL, envp..., NULL, with fds 0 to 4 and the passed ones in place. */
-static __attribute__((noreturn)) void run_shim(long *sp)
+ * NULL, envp..., NULL, with fds 0 to 4 and the passed ones in place. When
+ * stage is not NULL it says how far the start of the target went. */
+static __attribute__((noreturn)) void run_shim(long *sp, volatile int *stage)
 {
 	int argc = (int)sp[0];
 	char **argv = (char **)(sp + 1);
@@ -1680,7 +1686,11 @@ static __attribute__((noreturn)) void run_shim(long *sp)
 	 * uid or gid changes undumpable, and that must not be the host's. */
 	if (plan.has_uid || plan.has_gid || plan.has_groups)
 		flags = SIGCHLD_;
+	if (stage)
+		*stage = TARGET_STARTING;
 	pid = start_child(flags, target_stack + sizeof target_stack, target_main, &ta, 0);
+	if (stage)
+		*stage = TARGET_STARTED; /* off the stack: exec'd, failed, or forked */
 	if (pid < 0)
 		fail(&plan, STEP_FORK, (int)-pid, 0);
 	/* Started vfork-style, the target has exec'd or failed by now, and may
@@ -1695,7 +1705,7 @@ static __attribute__((noreturn)) void run_shim(long *sp)
 #ifndef SOLTI_SHIM_IN_LIBRARY
 __attribute__((used, noreturn)) void shim_main(long *sp)
 {
-	run_shim(sp);
+	run_shim(sp, 0);
 }
 #else
 
@@ -1730,6 +1740,7 @@ struct launch {
 	int n_fds;
 	int fds[LAUNCH_MAX_FDS]; /* the host's descriptors that become 0, 1, 2, ... */
 	long *sp; /* argc, argv..., NULL, envp..., NULL */
+	volatile int stage; /* TARGET_*, written by the resident */
 };
 
 static __attribute__((noreturn)) void resident_entry(void *arg)
@@ -1761,7 +1772,7 @@ static __attribute__((noreturn)) void resident_entry(void *arg)
 		if (r < 0)
 			fail(&early, STEP_FDS, (int)-r, 0);
 	}
-	run_shim(l->sp); /* closes everything above the given descriptors */
+	run_shim(l->sp, &l->stage); /* closes everything above the given descriptors */
 }
 
 static size_t strings_size(char *const *v, long *count)
@@ -1813,6 +1824,15 @@ __attribute__((visibility("hidden"))) void *solti_shim_map(unsigned long data, u
 	return (void *)mem;
 }
 
+/* solti_shim_reusable says whether the region of a resident that has
+ * exited may be reused or unmapped: not if it was killed while its target,
+ * started vfork-style on a stack in the region, had not exec'd yet (the
+ * target may still be running there; the region is then left as it is). */
+__attribute__((visibility("hidden"))) int solti_shim_reusable(void *region)
+{
+	return ((struct launch *)region)->stage != TARGET_STARTING;
+}
+
 /* solti_shim_release unmaps a region no resident uses any more. */
 __attribute__((visibility("hidden"))) void solti_shim_release(void *region, unsigned long size)
 {
@@ -1845,6 +1865,7 @@ __attribute__((visibility("hidden"))) long solti_shim_start(char *const *argv, c
 	strings_size(argv, &argc);
 	strings_size(envp, &envc);
 	l->n_fds = n_fds;
+	l->stage = TARGET_NOT_STARTED;
 	for (int i = 0; i < n_fds; i++)
 		l->fds[i] = fds[i];
 	str = (char *)(sp + argc + envc + 3);
