@@ -1,17 +1,21 @@
 /*
- * solti-exec-shim: the exec shim of solti-exec.
+ * solti-exec-shim: the shim of solti-exec.
  *
  * Go cannot run code between fork and exec, so the library starts every
- * attempt as this small static program. The shim forks the target, which
+ * attempt through this small program. The shim starts the target, which
  * applies the spawn plan to itself and then execs, so the plan is in force
  * before the target's first instruction; the shim stays resident as the
  * target's parent and child subreaper for the whole attempt. It does not use
  * the C library: it is freestanding, with its own _start and raw system calls
  * (x86-64 and aarch64), because a libc start-up costs several hundred
- * microseconds per spawn. Everything here is
- * async-signal-safe: no malloc, no stdio; the only globals are the
- * resident's target pid and whether it is reaped, and the target's status
- * descriptor.
+ * microseconds per spawn. Everything here is async-signal-safe: no malloc,
+ * no stdio, and no mutable global.
+ *
+ * The same source builds two ways: as the static executable below, which the
+ * library execs (fork, exec, then the protocol), and, with
+ * SOLTI_SHIM_IN_LIBRARY, into the library itself, which starts the shim
+ * without an exec (the section "in the library" at the end). Both speak the
+ * protocol below.
  *
  * Protocol "solti-shim/2"
  * -----------------------
