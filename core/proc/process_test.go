@@ -165,7 +165,9 @@ func TestReapAfterHostReapedShim(t *testing.T) {
 // says so; the tree dies with the shim's socket.
 func TestReapStatusLostWhenShimKilled(t *testing.T) {
 	sp := setup(t)
-	pr, err := sp.Start(sh("sleep 100"))
+	// The target is sleep itself: with no subreaper left, a shell's child
+	// would outlive the test.
+	pr, err := sp.Start(&Plan{Path: "sleep", Args: []string{"100"}, Env: testEnv})
 	require.NoError(t, err)
 	defer pr.Close()
 	require.NoError(t, unix.Kill(pr.ShimPid, unix.SIGKILL))
