@@ -4,10 +4,17 @@
  * and new namespaces (every /proc/self/ns link differs from the host's).
  * (cgroup.max.depth: test_isolation_cgroup.)
  *
+ * The host stays dumpable through all of it: a process whose uid or gid
+ * changes gets undumpable memory, and the shim built into the library
+ * shares the host's until its target execs, so such a target must get
+ * memory of its own.
+ *
  * Not root: each option fails with SOLTI_ESANDBOX naming the step and the
  * missing privilege, which is checked; then the test says why the rest did
  * not run and exits 77 (skipped).
  */
+#include <sys/prctl.h>
+
 #include "cgroup_check.h"
 
 static const char *line(const test_events_t *evs, const char *prefix) {
@@ -124,8 +131,11 @@ int main(void) {
         test_skip("test_isolation_root", "not root: credentials and namespaces need CAP_SETUID, "
                   "CAP_SETGID, CAP_SYS_ADMIN (their refusal as SOLTI_ESANDBOX was checked)");
     }
+    CHECK_EQ_INT(prctl(PR_GET_DUMPABLE), 1);
     test_credentials();
+    CHECK_MSG(prctl(PR_GET_DUMPABLE) == 1, "the host became undumpable when a task changed its credentials");
     test_namespaces();
+    CHECK_EQ_INT(prctl(PR_GET_DUMPABLE), 1);
     printf("test_isolation_root: ok\n");
     return 0;
 }
