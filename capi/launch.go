@@ -5,12 +5,12 @@ package main
 
 // The shim built into the library (shim_in_library.c, the shim's own source
 // built with SOLTI_SHIM_IN_LIBRARY).
-unsigned long solti_shim_data_size(char *const *argv, char *const *envp);
+unsigned long solti_shim_data_size(long argc, long envc, unsigned long string_bytes);
 void *solti_shim_map(unsigned long data, unsigned long *size);
 void solti_shim_release(void *region, unsigned long size);
 int solti_shim_reusable(void *region);
-long solti_shim_start(char *const *argv, char *const *envp, const int *fds, int n_fds, int *pidfd,
-                      void *region, unsigned long size);
+long solti_shim_start(char *const *argv, long argc, char *const *envp, long envc, const int *fds, int n_fds,
+                      int *pidfd, void *region, unsigned long size);
 */
 import "C"
 
@@ -75,13 +75,14 @@ func giveRegion(r region, data C.ulong) {
 // copies them again into its region, which release gives back.
 func launchShim(argv, env []string, files []int) (pid, pidfd int, release func(), err error) {
 	ptrSize := int(unsafe.Sizeof(uintptr(0)))
-	size := (len(argv) + len(env) + 2) * ptrSize
+	stringBytes := 0
 	for _, s := range argv {
-		size += len(s) + 1
+		stringBytes += len(s) + 1
 	}
 	for _, s := range env {
-		size += len(s) + 1
+		stringBytes += len(s) + 1
 	}
+	size := (len(argv)+len(env)+2)*ptrSize + stringBytes
 	block := C.malloc(C.size_t(size))
 	if block == nil {
 		return 0, -1, nil, unix.ENOMEM
@@ -106,7 +107,7 @@ func launchShim(argv, env []string, files []int) (pid, pidfd int, release func()
 	ptrs[len(ptrs)-1] = nil
 	cargv, cenv := &ptrs[0], &ptrs[len(argv)+1]
 
-	data := C.solti_shim_data_size(cargv, cenv)
+	data := C.solti_shim_data_size(C.long(len(argv)), C.long(len(env)), C.ulong(stringBytes))
 	reg, ok := takeRegion(data)
 	if !ok {
 		return 0, -1, nil, unix.ENOMEM
@@ -116,7 +117,8 @@ func launchShim(argv, env []string, files []int) (pid, pidfd int, release func()
 		cfds[i] = C.int(fd)
 	}
 	var cpidfd C.int
-	r := C.solti_shim_start(cargv, cenv, &cfds[0], C.int(len(cfds)), &cpidfd, reg.mem, reg.size)
+	r := C.solti_shim_start(cargv, C.long(len(argv)), cenv, C.long(len(env)), &cfds[0], C.int(len(cfds)), &cpidfd,
+		reg.mem, reg.size)
 	if r < 0 {
 		giveRegion(reg, data) // no resident ever ran in it
 		return 0, -1, nil, unix.Errno(-r)

@@ -1779,16 +1779,6 @@ static __attribute__((noreturn)) void resident_entry(void *arg)
 	run_shim(l->sp, &l->stage); /* closes everything above the given descriptors */
 }
 
-static size_t strings_size(char *const *v, long *count)
-{
-	size_t size = 0;
-	long n = 0;
-	for (; v[n]; n++)
-		size += str_len(v[n]) + 1;
-	*count = n;
-	return size;
-}
-
 static char *copy_string(char *dst, const char *src)
 {
 	while ((*dst++ = *src++))
@@ -1803,12 +1793,12 @@ static char *copy_string(char *dst, const char *src)
  * touch no fresh page.
  */
 
-/* solti_shim_data_size is the data part a region needs for argv and envp. */
-__attribute__((visibility("hidden"))) unsigned long solti_shim_data_size(char *const *argv, char *const *envp)
+/* solti_shim_data_size is the data part a region needs for argc arguments
+ * and envc environment strings of string_bytes bytes in all, NULs counted. */
+__attribute__((visibility("hidden"))) unsigned long solti_shim_data_size(long argc, long envc,
+									 unsigned long string_bytes)
 {
-	long argc, envc;
-	size_t strings = strings_size(argv, &argc) + strings_size(envp, &envc);
-	size_t data = sizeof(struct launch) + (size_t)(argc + envc + 3) * sizeof(long) + strings;
+	size_t data = sizeof(struct launch) + (size_t)(argc + envc + 3) * sizeof(long) + string_bytes;
 	return (data + PAGE_ - 1) & ~(PAGE_ - 1);
 }
 
@@ -1846,19 +1836,19 @@ __attribute__((visibility("hidden"))) void solti_shim_release(void *region, unsi
 /*
  * solti_shim_start starts the shim as a child of the calling thread that
  * shares the host's memory, with argv and envp as an exec'd shim would get
- * them and fds[i] as its descriptor i (n_fds of them: 5 and the passed
- * ones). region is one from solti_shim_map, of size bytes, whose data part
- * holds solti_shim_data_size(argv, envp) bytes. It returns the shim's pid,
+ * them (argc and envc strings) and fds[i] as its descriptor i (n_fds of
+ * them: 5 and the passed ones). region is one from solti_shim_map, of size
+ * bytes, whose data part holds solti_shim_data_size's bytes for them. It returns the shim's pid,
  * with its pidfd in *pidfd, or -errno. The shim owns the region until it has
  * exited (its pidfd polls readable), and the caller must not reuse or unmap
  * it before. Every signal is blocked in the calling thread for the length of
  * the clone.
  */
-__attribute__((visibility("hidden"))) long solti_shim_start(char *const *argv, char *const *envp,
-							     const int *fds, int n_fds, int *pidfd,
+__attribute__((visibility("hidden"))) long solti_shim_start(char *const *argv, long argc, char *const *envp,
+							     long envc, const int *fds, int n_fds, int *pidfd,
 							     void *region, unsigned long size)
 {
-	long argc, envc, r;
+	long r;
 	struct launch *l = region;
 	long *sp = (long *)(l + 1);
 	char *str;
@@ -1866,8 +1856,6 @@ __attribute__((visibility("hidden"))) long solti_shim_start(char *const *argv, c
 
 	if (n_fds < FIRST_PASSED_FD || n_fds > LAUNCH_MAX_FDS)
 		return -E_INVAL;
-	strings_size(argv, &argc);
-	strings_size(envp, &envc);
 	l->n_fds = n_fds;
 	l->stage = TARGET_NOT_STARTED;
 	for (int i = 0; i < n_fds; i++)

@@ -271,12 +271,7 @@ func (p *Process) Close() {
 		f := os.NewFile(uintptr(p.pidfd), "pidfd")
 		if c, err := f.SyscallConn(); err == nil {
 			c.Read(func(fd uintptr) bool { return pidfdExited(int(fd)) })
-			c.Control(func(fd uintptr) {
-				reapShim(int(fd))
-				if p.release != nil && pidfdExited(int(fd)) {
-					p.release()
-				}
-			})
+			c.Control(func(fd uintptr) { reapAndRelease(int(fd), p.release) })
 		}
 		f.Close()
 		openFDs.Add(-1)

@@ -223,11 +223,17 @@ func reapShim(pidfd int) {
 // it has surely exited, and closes its pidfd. A shim whose exit cannot be
 // seen keeps its memory: a leak, not a crash.
 func endShim(pidfd int, release func()) {
+	reapAndRelease(pidfd, release)
+	unix.Close(pidfd)
+}
+
+// reapAndRelease reaps the shim behind pidfd and, once its exit is certain,
+// gives its launcher's resources back.
+func reapAndRelease(pidfd int, release func()) {
 	reapShim(pidfd)
 	if release != nil && pidfdExited(pidfd) {
 		release()
 	}
-	unix.Close(pidfd)
 }
 
 // forkError names the step behind a ForkExec error. ForkExec reports the
