@@ -28,16 +28,5 @@ func (kernelFS) Mkdir(dir string) error {
 
 func (kernelFS) Rmdir(dir string) error { return unix.Rmdir(dir) }
 
-// WriteFile writes value in one write(2), as cgroupfs wants: the kernel
-// takes each write as one command. It never creates the file.
-func (kernelFS) WriteFile(path, value string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(value)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+// WriteFile is writeFile (files.go): one write(2), never creating the file.
+func (kernelFS) WriteFile(path, value string) error { return writeFile(path, value) }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -72,19 +73,55 @@ func (p *Parent) Prepare(name string) (*CgroupSet, error) {
 }
 
 func (p *Parent) prepare(l *Layout, name string) (*CgroupSet, error) {
-	pl, err := p.place(l)
+	pl, cached, err := p.placement(l)
 	if err != nil {
 		return nil, err
 	}
-	s := &CgroupSet{Name: name, Unapplied: pl.unapplied, parent: p, v2fd: -1}
+	s := &CgroupSet{Name: name, Unapplied: slices.Clone(pl.unapplied), parent: p, v2fd: -1}
 	if err := s.create(pl); err != nil {
 		s.Remove()
+		if cached && !errors.Is(err, errNameTaken) {
+			// The hierarchy changed since it was placed (a parent removed
+			// by another runner, a controller disabled): place afresh.
+			p.forgetPlacement()
+			return p.prepare(l, name)
+		}
 		return nil, err
 	}
 	if s.v2 == "" && len(s.v1) == 0 && len(s.Unapplied) == 0 {
 		return nil, nil
 	}
 	return s, nil
+}
+
+// placement is where the runner's task cgroups go. Placing checks the
+// parent directories, reads cgroup.controllers and subtree_control and
+// looks for each v1 controller's files: eight system calls, a third of what
+// a sandboxed spawn spent on cgroups before its own mkdirs. So the last
+// placement that enforced every limit is kept; a task cgroup that cannot be
+// made or written where it says drops it, and Prepare places again. One
+// with unapplied limits is never kept, so a controller made available later
+// is used from the next spawn on, as before.
+func (p *Parent) placement(l *Layout) (pl placement, cached bool, err error) {
+	p.mu.Lock()
+	kept := p.placed
+	p.mu.Unlock()
+	if kept != nil {
+		return *kept, true, nil
+	}
+	pl, err = p.place(l)
+	if err == nil && len(pl.unapplied) == 0 {
+		p.mu.Lock()
+		p.placed = &pl
+		p.mu.Unlock()
+	}
+	return pl, false, err
+}
+
+func (p *Parent) forgetPlacement() {
+	p.mu.Lock()
+	p.placed = nil
+	p.mu.Unlock()
 }
 
 // create makes the directories, writes the limits and opens the v2 one.

@@ -7,13 +7,90 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Cgroup interface files are small and read or written in one call each.
+// They are opened with plain system calls, not os.File: an os.File of a
+// cgroupfs file is registered in Go's poller (the kernel says the file can
+// be polled), which costs an fcntl and two epoll_ctl calls a file and wakes
+// the poller; os.ReadFile adds an fstat. A sandboxed spawn reads and writes
+// eight such files, and those calls were a fifth of its system calls.
 
+// readFile reads the whole of a small file.
 func readFile(p string) (string, error) {
-	b, err := os.ReadFile(p)
-	return string(b), err
+	fd, err := openFile(p, unix.O_RDONLY)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
+	var buf [4096]byte
+	var out []byte
+	for {
+		n, err := unix.Read(fd, buf[:])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return "", &os.PathError{Op: "read", Path: p, Err: err}
+		case n == 0:
+			return string(out), nil
+		}
+		out = append(out, buf[:n]...)
+	}
+}
+
+// openFile opens p close-on-exec, retrying an interrupted open.
+func openFile(p string, mode int) (int, error) {
+	for {
+		fd, err := unix.Open(p, mode|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return -1, &os.PathError{Op: "open", Path: p, Err: err}
+		}
+		return fd, nil
+	}
+}
+
+// writeFile writes value in one write(2), as cgroupfs wants: the kernel
+// takes each write as one command. It never creates the file.
+func writeFile(p, value string) error {
+	fd, err := openFile(p, unix.O_WRONLY|unix.O_TRUNC)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	for {
+		n, err := unix.Write(fd, []byte(value))
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return &os.PathError{Op: "write", Path: p, Err: err}
+		case n != len(value):
+			return &os.PathError{Op: "write", Path: p, Err: unix.EIO}
+		}
+		return nil
+	}
+}
+
+// exists reports whether p exists, as os.Stat's error would: nil, an
+// ErrNotExist, or another error.
+func exists(p string) error {
+	var st unix.Stat_t
+	for {
+		err := unix.Stat(p, &st)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &os.PathError{Op: "stat", Path: p, Err: err}
+		}
+		return nil
+	}
 }
 
 // readKeyed finds "KEY VALUE" among the lines of a flat-keyed file
@@ -59,7 +136,7 @@ func hasWord(list, w string) bool {
 func mkdirParents(fsys cgroupFS, dir string) ([]string, error) {
 	var missing []string
 	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); err == nil {
+		if err := exists(d); err == nil {
 			break
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, err

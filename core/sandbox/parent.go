@@ -3,7 +3,6 @@ package sandbox
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -31,9 +30,10 @@ type Parent struct {
 	layoutOnce sync.Once
 	layout     *Layout
 
-	mu    sync.Mutex
-	made  []string     // parent directories this Parent created, to remove at Close
-	stale []*CgroupSet // sets whose removal timed out, retried later
+	mu     sync.Mutex
+	made   []string     // parent directories this Parent created, to remove at Close
+	stale  []*CgroupSet // sets whose removal timed out, retried later
+	placed *placement   // the last placement that enforced every limit (see placement)
 
 	fs cgroupFS
 }
@@ -135,7 +135,7 @@ func (p *Parent) place(l *Layout) (placement, error) {
 			}
 			if err := p.makeParent(dir); err != nil {
 				r1 = "cannot create " + dir + ": " + errnoText(err)
-			} else if _, err := os.Stat(filepath.Join(dir, lim.v1Probe)); err != nil {
+			} else if err := exists(filepath.Join(dir, lim.v1Probe)); err != nil {
 				if vanished(dir) {
 					return pl, errParentGone(dir)
 				}
@@ -160,8 +160,7 @@ func (p *Parent) place(l *Layout) (placement, error) {
 // vanished reports whether a parent just made is gone again: another
 // runner's Close removed it while empty. Prepare then places again.
 func vanished(dir string) bool {
-	_, err := os.Stat(dir)
-	return errors.Is(err, fs.ErrNotExist)
+	return errors.Is(exists(dir), fs.ErrNotExist)
 }
 
 func errParentGone(dir string) error {
@@ -265,6 +264,7 @@ func (p *Parent) Close() {
 	p.mu.Lock()
 	dirs := p.made
 	p.made = nil
+	p.placed = nil
 	p.mu.Unlock()
 	if p.configured == "" && p.layout != nil {
 		l := p.layout

@@ -297,3 +297,36 @@ func TestCloseLeavesAParentThatExistedBefore(t *testing.T) {
 	assert.DirExists(t, v2, "existed before the runner")
 	assertGone(t, h.at("/sys/fs/cgroup/pids/solti-exec"))
 }
+
+// A placement is kept between spawns; when the hierarchy changes under it
+// (the parent removed by another runner's Close, a controller disabled in
+// the parent's subtree_control), the next Prepare places afresh.
+func TestPrepareKeptPlacementFollowsChanges(t *testing.T) {
+	h := newFakeHost(t, "purev2", hostOptions{v2Controllers: "cpuset cpu io memory pids", delegated: true})
+	p := h.parent(`{"memory":67108864,"pids":20}`)
+	parent := h.at("/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/app-solti.scope/solti-exec")
+
+	s, err := p.Prepare("r-s-1-1")
+	require.NoError(t, err)
+	require.NoError(t, s.Remove())
+	require.NotNil(t, p.placed, "a placement that enforced every limit is kept")
+
+	// Another runner's Close removed the parent.
+	require.NoError(t, os.RemoveAll(parent))
+	s, err = p.Prepare("r-s-2-1")
+	require.NoError(t, err)
+	assert.Equal(t, "67108864", read(t, parent+"/r-s-2-1/memory.max"))
+	assert.Equal(t, "memory pids", read(t, parent+"/cgroup.subtree_control"))
+	require.NoError(t, s.Remove())
+
+	// Someone disabled memory for the parent's children: its files are
+	// gone from new cgroups, and placing again enables it again.
+	require.NoError(t, os.WriteFile(parent+"/cgroup.subtree_control", []byte("pids"), 0o644))
+	s, err = p.Prepare("r-s-3-1")
+	require.NoError(t, err)
+	assert.Equal(t, "67108864", read(t, parent+"/r-s-3-1/memory.max"))
+	assert.True(t, hasWord(read(t, parent+"/cgroup.subtree_control"), "memory"))
+	require.NoError(t, s.Remove())
+	p.Close()
+	assertGone(t, parent)
+}
