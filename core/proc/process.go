@@ -130,11 +130,11 @@ func (p *Process) Reap() (Status, error) {
 	return p.status, p.statusErr
 }
 
-// treeGone reports whether the target's status is known and nothing else
+// TreeGone reports whether the target's status is known and nothing else
 // of its tree was alive when the shim reaped it. As the shim's children are
 // the target and every orphan of the tree, none can appear later: the tree
 // is dead, and the shim exits right after that report.
-func (p *Process) treeGone() bool {
+func (p *Process) TreeGone() bool {
 	select {
 	case <-p.exited:
 		return p.statusErr == nil && !p.treeLeft
@@ -200,7 +200,7 @@ func (p *Process) command(b byte) error {
 // shim has reaped all of it and exited. It does not wait for an exit before
 // it: a running target is killed too.
 func (p *Process) End(bound time.Duration) {
-	if p.treeGone() {
+	if p.TreeGone() {
 		return // nothing left to kill; the shim is exiting by itself
 	}
 	p.mu.Lock()
@@ -255,7 +255,7 @@ func (p *Process) Close() {
 		return
 	default:
 	}
-	if p.treeGone() || pidfdExited(p.pidfd) {
+	if p.TreeGone() || pidfdExited(p.pidfd) {
 		// The shim has exited, or is exiting: it does so right after
 		// reporting a tree with nothing left but the target.
 		p.reapShim()

@@ -161,10 +161,19 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 	// escapee) dies with the attempt: the shim kills and reaps it before it
 	// exits. The cgroup goes once it is empty.
 	p.End(endBound)
-	cg.Kill()
+	if !p.TreeGone() {
+		// With the tree gone the cgroup holds nobody (only the tree joins
+		// it), and Remove kills what a busy cgroup still holds anyway.
+		cg.Kill()
+	}
 	cs := cg.Stats()
 	rep.OOMKills, rep.MemoryPeakBytes, rep.CPUUsageUs = cs.OOMKills, cs.MemoryPeakBytes, cs.CPUUsageUs
 	cg.Remove()
+	// The process goes before FINISHED: a reader woken by it (a host
+	// waiting for the end) finds the attempt's descriptors closed and its
+	// shim reaped, and its next call does not wait behind this goroutine.
+	rn.setProc(nil)
+	p.Close()
 	rep.Finished = time.Now()
 	if err := t.appendControl(output.Event{
 		Kind: output.KindFinished, Attempt: rep.Attempt, TsMs: rep.Finished.UnixMilli(),
