@@ -136,7 +136,19 @@ def figure1(s: Suite) -> None:
                       "cgroup not available" if cgroup_note else ""))
     s.rows.append(Row("1", "the same, host holding 1 GiB of touched heap",
                       us(heap), us(lib) + " (small host)", heap / lib, "<= 1.2", heap / lib <= 1.2))
+    phases(s)
     peers(s, b)
+
+
+def phases(s: Suite) -> None:
+    """Figure 1 split in two, each against posix_spawn in the same rounds:
+    the first call to the child's main, and the child's exit to the host's
+    EOF (bench/phases.c). Report only: they say where the ratio goes."""
+    r = s.alternate({"phases": [str(s.bin / "phases"), "--stamp", str(s.bin / "stamp"), "--n", "500"]})
+    for what, key in (("phase: first call to the child's main (stamp)", "start"),
+                      ("phase: the child's exit to the host's EOF", "end")):
+        lib, base = r[f"phase_{key}_lib"]["value"], r[f"phase_{key}_base"]["value"]
+        s.rows.append(Row("1", what, f"{lib:,.0f} us", f"{base:,.0f} us (posix_spawn)", lib / base, "report", None))
 
 
 def peers(s: Suite, base: float) -> None:
