@@ -178,3 +178,61 @@ func TestReadyFDNoLostWakeup(t *testing.T) {
 		})
 	}
 }
+
+// A quiet append is there for a reader that polls, but wakes neither a
+// waiting reader nor the readiness fd until Wake (or Close) does.
+func TestAppendControlQuietWakesOnWake(t *testing.T) {
+	t.Run("waiting reader", func(t *testing.T) {
+		r := NewRing(RingConfig{Capacity: 16})
+		defer r.Release()
+		got := make(chan struct{})
+		go func() {
+			defer close(got)
+			evs, _, err := r.Poll(0, 16, 1<<16, 5*time.Second, nil)
+			if err == nil && len(evs) == 1 && evs[0].Kind == KindFinished {
+				got <- struct{}{}
+			}
+		}()
+		time.Sleep(50 * time.Millisecond) // the reader is waiting
+		r.AppendControlQuiet(Event{Kind: KindFinished, Attempt: 1})
+		evs, _, err := r.Poll(0, 16, 1<<16, 0, nil)
+		require.NoError(t, err)
+		require.Len(t, evs, 1, "a polling reader sees the quiet event at once")
+		select {
+		case <-got:
+			t.Fatal("the waiting reader was woken by the quiet append")
+		case <-time.After(100 * time.Millisecond):
+		}
+		r.Wake()
+		select {
+		case _, ok := <-got:
+			require.True(t, ok, "the waiting reader got the event")
+		case <-time.After(2 * time.Second):
+			t.Fatal("Wake did not wake the waiting reader")
+		}
+	})
+	t.Run("readiness fd", func(t *testing.T) {
+		r := NewRing(RingConfig{Capacity: 16})
+		defer r.Release()
+		fd, err := r.ReadyFD()
+		require.NoError(t, err)
+		r.AppendControlQuiet(Event{Kind: KindFinished, Attempt: 1})
+		assert.False(t, readable(t, fd, 50*time.Millisecond), "the readiness fd waits for Wake")
+		r.Wake()
+		assert.True(t, readable(t, fd, time.Second))
+		r.Wake() // nothing due: no second write
+		var buf [8]byte
+		_, err = unix.Read(fd, buf[:])
+		require.NoError(t, err)
+		assert.Equal(t, uint64(1), binary.NativeEndian.Uint64(buf[:]))
+	})
+	t.Run("close wakes", func(t *testing.T) {
+		r := NewRing(RingConfig{Capacity: 16})
+		defer r.Release()
+		fd, err := r.ReadyFD()
+		require.NoError(t, err)
+		r.AppendControlQuiet(Event{Kind: KindFinished, Attempt: 1})
+		r.Close()
+		assert.True(t, readable(t, fd, time.Second))
+	})
+}

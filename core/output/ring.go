@@ -102,6 +102,8 @@ type Ring struct {
 	// are nil and cost the append path a single comparison.
 	dataCh  chan struct{} // readers: an event was appended or the ring closed
 	waiters []int         // eventfds of readers waiting in the kernel (waitDataFD)
+	quiet   bool          // appends do not wake readers (AppendControlQuiet)
+	wakeDue bool          // a quiet append has not woken them yet (Wake)
 	idleFDs []int         // such eventfds kept between waits; closed by Release
 	spaceCh chan struct{} // Block producers: the furthest reader advanced or the ring closed
 
@@ -312,6 +314,34 @@ func (r *Ring) fit() {
 func (r *Ring) AppendControl(ev Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.appendControlLocked(ev)
+}
+
+// AppendControlQuiet is AppendControl without waking waiting readers: the
+// caller wakes them with Wake or Close soon after. A supervisor ending an
+// attempt appends FINISHED so, then closes the ring (or wakes it for a
+// restart) once its decision is made: a reader waiting for the end is woken
+// once, when everything is there, rather than once for FINISHED and again
+// for the close. Readers that poll without waiting see the event at once.
+func (r *Ring) AppendControlQuiet(ev Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.quiet = true
+	r.appendControlLocked(ev)
+	r.quiet = false
+}
+
+// Wake wakes the readers a quiet append did not, if any.
+func (r *Ring) Wake() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.wakeDue {
+		r.wakeDue = false
+		r.wakeReaders()
+	}
+}
+
+func (r *Ring) appendControlLocked(ev Event) {
 	if r.released {
 		r.discarded++
 		return
@@ -543,6 +573,10 @@ func (r *Ring) push(s slot) {
 	}
 	r.head += uint64(c)
 	r.appended += uint64(c)
+	if r.quiet {
+		r.wakeDue = true
+		return
+	}
 	r.wakeReaders()
 }
 
@@ -563,6 +597,7 @@ func (r *Ring) grow() {
 // wakeReaders tells Poll waiters and the readiness fd that something changed
 // for a caught-up reader: a new event or the close.
 func (r *Ring) wakeReaders() {
+	r.wakeDue = false
 	if r.dataCh != nil {
 		close(r.dataCh)
 		r.dataCh = nil

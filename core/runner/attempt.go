@@ -90,9 +90,12 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 	if p == nil {
 		return rep
 	}
+	held := false
 	defer func() {
 		rn.setProc(nil)
-		p.Close()
+		if !held {
+			p.Close()
+		}
 	}()
 
 	stop := make(chan struct{}) // discards unread output in block mode once the attempt is being killed
@@ -169,13 +172,12 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 	cs := cg.Stats()
 	rep.OOMKills, rep.MemoryPeakBytes, rep.CPUUsageUs = cs.OOMKills, cs.MemoryPeakBytes, cs.CPUUsageUs
 	cg.Remove()
-	// The process goes before FINISHED: a reader woken by it (a host
-	// waiting for the end) finds the attempt's descriptors closed and its
-	// shim reaped, and its next call does not wait behind this goroutine.
+	// The process closes once the run's end is told (see run.endedProc).
 	rn.setProc(nil)
-	p.Close()
+	rn.holdEnded(p)
+	held = true
 	rep.Finished = time.Now()
-	if err := t.appendControl(output.Event{
+	if err := t.appendFinished(output.Event{
 		Kind: output.KindFinished, Attempt: rep.Attempt, TsMs: rep.Finished.UnixMilli(),
 		Value: int64(rep.Outcome), ExitCode: rep.ExitCode, Signal: rep.Signal,
 	}); err != nil && rep.Err == nil {
@@ -363,7 +365,18 @@ func (t *Task) pump(f *os.File, stream output.Stream, attempt uint32, stop <-cha
 
 // appendControl appends a control event; a panic of the ring becomes an
 // *InternalError, so that the attempt still ends and its tree is killed.
-func (t *Task) appendControl(ev output.Event) (err error) {
+func (t *Task) appendControl(ev output.Event) error {
+	return t.appendControlTo(ev, t.ring.AppendControl)
+}
+
+// appendFinished appends an attempt's FINISHED without waking waiting
+// readers: the run wakes them once it has decided what comes next (the
+// ring's close, or a restart; see loop).
+func (t *Task) appendFinished(ev output.Event) error {
+	return t.appendControlTo(ev, t.ring.AppendControlQuiet)
+}
+
+func (t *Task) appendControlTo(ev output.Event, appendTo func(output.Event)) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = internalError("output ring", r)
@@ -372,7 +385,7 @@ func (t *Task) appendControl(ev output.Event) (err error) {
 	if hook := testHookAppendControl.Load(); hook != nil {
 		(*hook)(ev)
 	}
-	t.ring.AppendControl(ev)
+	appendTo(ev)
 	return nil
 }
 

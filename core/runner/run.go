@@ -22,6 +22,12 @@ type run struct {
 	mu    sync.Mutex
 	proc  *proc.Process // the running attempt's process, for Cancel
 	grace time.Duration
+	// endedProc is the process of an attempt that has ended and been
+	// reported, closed by closeEnded before the next attempt or once the
+	// run's end is told (the ring closed, Wait released): closing its
+	// descriptors and reaping its shim (30-45 us) is then off the path
+	// between the child's exit and a waiting host's EOF.
+	endedProc *proc.Process
 }
 
 func newRun() *run {
@@ -62,6 +68,24 @@ func (rn *run) setProc(p *proc.Process) {
 	rn.mu.Unlock()
 }
 
+// holdEnded keeps an ended attempt's process for closeEnded.
+func (rn *run) holdEnded(p *proc.Process) {
+	rn.mu.Lock()
+	rn.endedProc = p
+	rn.mu.Unlock()
+}
+
+// closeEnded closes the process holdEnded kept, if any.
+func (rn *run) closeEnded() {
+	rn.mu.Lock()
+	p := rn.endedProc
+	rn.endedProc = nil
+	rn.mu.Unlock()
+	if p != nil {
+		p.Close()
+	}
+}
+
 func (rn *run) killGrace() time.Duration {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
@@ -77,7 +101,8 @@ func (t *Task) loop(rn *run, first *launched) {
 		if r := recover(); r != nil {
 			t.abortRun(rn, "supervision loop", r)
 		}
-		t.runEnded(rn)
+		t.runEnded(rn) // closes the ring, or wakes it for a queued run
+		rn.closeEnded()
 		close(rn.ended)
 	}()
 	bo := supervise.NewBackoff(t.spec.Backoff, t.randFloat)
@@ -104,6 +129,9 @@ func (t *Task) loop(rn *run, first *launched) {
 		if rn.isCanceled() || !supervise.ShouldRestart(t.spec.Restart, t.spec.MaxRetries, restarts, end) {
 			return
 		}
+		// A restart: the readers learn of FINISHED now, not after the backoff.
+		t.ring.Wake()
+		rn.closeEnded()
 		var delay time.Duration
 		if end == supervise.EndSuccess && t.spec.Restart.Type == model.RestartAlways && t.spec.Restart.IntervalMs > 0 {
 			delay = t.spec.Restart.Interval()

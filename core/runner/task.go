@@ -38,6 +38,7 @@ type Task struct {
 
 	mu       sync.Mutex
 	run      *run          // the active run, nil when idle
+	lastRun  *run          // the last run started: Close waits for its end
 	queued   bool          // admission "queue": one more run after this one
 	done     chan struct{} // closed when no run is active or queued
 	attempts uint32        // successful spawns so far, over all runs
@@ -170,6 +171,7 @@ func (t *Task) launchFirst(rn *run) (l launched, ok bool) {
 func (t *Task) startRunLocked() *run {
 	rn := newRun()
 	t.run = rn
+	t.lastRun = rn
 	t.spawned = true
 	if t.done == nil || isClosed(t.done) {
 		t.done = make(chan struct{})
@@ -182,12 +184,21 @@ func (t *Task) startRunLocked() *run {
 func (t *Task) runEnded(rn *run) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// Readers not woken by the ring's close (a queued run starts) learn of
+	// the last FINISHED now (see appendFinished).
+	defer t.ring.Wake()
 	if t.run == rn {
 		t.run = nil
 	}
 	if t.queued && !t.closed {
 		t.queued = false
-		go t.loop(t.startRunLocked(), nil)
+		next := t.startRunLocked()
+		go func() {
+			// After this run's end (its attempt's process closed), so that
+			// Close, which waits for the last run, waits for both.
+			<-rn.ended
+			t.loop(next, nil)
+		}()
 		return
 	}
 	t.queued = false
@@ -265,11 +276,15 @@ func (t *Task) Close() {
 	}
 	t.closed = true
 	t.queued = false
-	rn := t.run
+	rn, last := t.run, t.lastRun
 	t.mu.Unlock()
 	if rn != nil {
 		t.cancelRun(rn)
-		<-rn.ended
+	}
+	if last != nil {
+		// Wait may return before the last run's attempt process is
+		// closed (see run.endedProc); Close returns after it.
+		<-last.ended
 	}
 	t.ring.Release()
 	t.script.remove()
