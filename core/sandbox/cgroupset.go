@@ -96,8 +96,8 @@ func (p *Parent) prepare(l *Layout, name string) (*CgroupSet, error) {
 
 // placement is where the runner's task cgroups go. Placing checks the
 // parent directories, reads cgroup.controllers and subtree_control and
-// looks for each v1 controller's files: eight system calls, a third of what
-// a sandboxed spawn spent on cgroups before its own mkdirs. So the last
+// looks for each v1 controller's files, about eight system calls before
+// every spawn that needed none of them after the first. So the last
 // placement that enforced every limit is kept; a task cgroup that cannot be
 // made or written where it says drops it, and Prepare places again. One
 // with unapplied limits is never kept, so a controller made available later
