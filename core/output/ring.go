@@ -102,7 +102,6 @@ type Ring struct {
 	// are nil and cost the append path a single comparison.
 	dataCh  chan struct{} // readers: an event was appended or the ring closed
 	waiters []int         // eventfds of readers waiting in the kernel (waitDataFD)
-	quiet   bool          // appends do not wake readers (AppendControlQuiet)
 	wakeDue bool          // a quiet append has not woken them yet (Wake)
 	idleFDs []int         // such eventfds kept between waits; closed by Release
 	spaceCh chan struct{} // Block producers: the furthest reader advanced or the ring closed
@@ -314,7 +313,7 @@ func (r *Ring) fit() {
 func (r *Ring) AppendControl(ev Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.appendControlLocked(ev)
+	r.appendControlLocked(ev, true)
 }
 
 // AppendControlQuiet is AppendControl without waking waiting readers: the
@@ -326,9 +325,9 @@ func (r *Ring) AppendControl(ev Event) {
 func (r *Ring) AppendControlQuiet(ev Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.quiet = true
-	r.appendControlLocked(ev)
-	r.quiet = false
+	if r.appendControlLocked(ev, false) {
+		r.wakeDue = true
+	}
 }
 
 // Wake wakes the readers a quiet append did not, if any.
@@ -341,10 +340,12 @@ func (r *Ring) Wake() {
 	}
 }
 
-func (r *Ring) appendControlLocked(ev Event) {
+// appendControlLocked stores a control event, waking the readers if wake,
+// and reports whether it was stored: a released ring drops it.
+func (r *Ring) appendControlLocked(ev Event, wake bool) bool {
 	if r.released {
 		r.discarded++
-		return
+		return false
 	}
 	sl := singleSlot(&ev)
 	k := r.evictionsFor(1, sl.cost(), r.capacity, r.maxBytes)
@@ -352,7 +353,12 @@ func (r *Ring) appendControlLocked(ev Event) {
 		k = min(k, r.readKept())
 	}
 	r.evict(k)
-	r.push(sl)
+	if wake {
+		r.push(sl)
+	} else {
+		r.store(sl)
+	}
+	return true
 }
 
 // controlReserve is the part of ControlSlack WaitControlRoom keeps free for
@@ -546,8 +552,15 @@ func (r *Ring) evict(k int) {
 	}
 }
 
-// push appends s as the newest slot; room has been made.
+// push appends s as the newest slot (room has been made) and wakes the
+// readers.
 func (r *Ring) push(s slot) {
+	r.store(s)
+	r.wakeReaders()
+}
+
+// store is push without waking the readers.
+func (r *Ring) store(s slot) {
 	if r.nslots == len(r.slots) {
 		r.grow()
 	}
@@ -573,11 +586,6 @@ func (r *Ring) push(s slot) {
 	}
 	r.head += uint64(c)
 	r.appended += uint64(c)
-	if r.quiet {
-		r.wakeDue = true
-		return
-	}
-	r.wakeReaders()
 }
 
 // grow doubles the slot buffer (up to maxSlots, or by one past it for a

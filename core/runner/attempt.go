@@ -90,10 +90,10 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 	if p == nil {
 		return rep
 	}
-	held := false
+	reported := false
 	defer func() {
-		rn.setProc(nil)
-		if !held {
+		if !reported {
+			rn.setProc(nil)
 			p.Close()
 		}
 	}()
@@ -172,10 +172,9 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 	cs := cg.Stats()
 	rep.OOMKills, rep.MemoryPeakBytes, rep.CPUUsageUs = cs.OOMKills, cs.MemoryPeakBytes, cs.CPUUsageUs
 	cg.Remove()
-	// The process closes once the run's end is told (see run.endedProc).
-	rn.setProc(nil)
-	rn.holdEnded(p)
-	held = true
+	// The process stays with the run, closed once the run's end is told
+	// (see run.proc).
+	reported = true
 	rep.Finished = time.Now()
 	if err := t.appendFinished(output.Event{
 		Kind: output.KindFinished, Attempt: rep.Attempt, TsMs: rep.Finished.UnixMilli(),

@@ -29,13 +29,7 @@ func callHook(h *atomic.Pointer[func()]) {
 // *InternalError, which Wait returns (SOLTI_EINTERNAL in C).
 func (t *Task) abortRun(rn *run, where string, r any) *InternalError {
 	ie := internalError(where+" panicked", r)
-	rn.mu.Lock()
-	p := rn.proc
-	rn.proc = nil
-	rn.mu.Unlock()
-	if p != nil {
-		p.Close()
-	}
+	rn.closeProc()
 	now := time.Now()
 	rep := &ExitReport{
 		Attempt: t.Attempts(), Outcome: OutcomeFatal, ExitCode: -1,

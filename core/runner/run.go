@@ -19,15 +19,15 @@ type run struct {
 	cancelOnce sync.Once
 	canceled   chan struct{}
 
-	mu    sync.Mutex
-	proc  *proc.Process // the running attempt's process, for Cancel
+	mu sync.Mutex
+	// proc is the attempt's process, for Cancel. An attempt that ended and
+	// was reported leaves it here, and closeProc closes it before the next
+	// attempt or once the run's end is told (the ring closed, Wait
+	// released): closing its descriptors and reaping its shim (30-45 us)
+	// is then off the path between the child's exit and a waiting host's
+	// EOF. A Cancel meanwhile reaches a shim with nothing left to signal.
+	proc  *proc.Process
 	grace time.Duration
-	// endedProc is the process of an attempt that has ended and been
-	// reported, closed by closeEnded before the next attempt or once the
-	// run's end is told (the ring closed, Wait released): closing its
-	// descriptors and reaping its shim (30-45 us) is then off the path
-	// between the child's exit and a waiting host's EOF.
-	endedProc *proc.Process
 }
 
 func newRun() *run {
@@ -68,18 +68,12 @@ func (rn *run) setProc(p *proc.Process) {
 	rn.mu.Unlock()
 }
 
-// holdEnded keeps an ended attempt's process for closeEnded.
-func (rn *run) holdEnded(p *proc.Process) {
+// closeProc takes the attempt's process from the run and closes it, if
+// there is one.
+func (rn *run) closeProc() {
 	rn.mu.Lock()
-	rn.endedProc = p
-	rn.mu.Unlock()
-}
-
-// closeEnded closes the process holdEnded kept, if any.
-func (rn *run) closeEnded() {
-	rn.mu.Lock()
-	p := rn.endedProc
-	rn.endedProc = nil
+	p := rn.proc
+	rn.proc = nil
 	rn.mu.Unlock()
 	if p != nil {
 		p.Close()
@@ -102,7 +96,7 @@ func (t *Task) loop(rn *run, first *launched) {
 			t.abortRun(rn, "supervision loop", r)
 		}
 		t.runEnded(rn) // closes the ring, or wakes it for a queued run
-		rn.closeEnded()
+		rn.closeProc()
 		close(rn.ended)
 	}()
 	bo := supervise.NewBackoff(t.spec.Backoff, t.randFloat)
@@ -131,7 +125,7 @@ func (t *Task) loop(rn *run, first *launched) {
 		}
 		// A restart: the readers learn of FINISHED now, not after the backoff.
 		t.ring.Wake()
-		rn.closeEnded()
+		rn.closeProc()
 		var delay time.Duration
 		if end == supervise.EndSuccess && t.spec.Restart.Type == model.RestartAlways && t.spec.Restart.IntervalMs > 0 {
 			delay = t.spec.Restart.Interval()

@@ -283,7 +283,7 @@ func (t *Task) Close() {
 	}
 	if last != nil {
 		// Wait may return before the last run's attempt process is
-		// closed (see run.endedProc); Close returns after it.
+		// closed (see run.proc); Close returns after it.
 		<-last.ended
 	}
 	t.ring.Release()
