@@ -104,8 +104,28 @@ func threadsOfSelf(t *testing.T) int {
 }
 
 func pidsExhaustionScenario(t *testing.T, dir string) {
-	r := newRunner(t, "")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0o644))
+	// Host threads blocked in the library, as C threads in a wait or a
+	// poll are: each holds its OS thread, so the library's own goroutines
+	// must run on the threads that are left.
+	host := newRunner(t, "")
+	idle := build(t, host, spec("idle", command("sleep", "30"), nil))
+	require.NoError(t, idle.Spawn())
+	var blocked sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		blocked.Add(1)
+		go func() {
+			defer blocked.Done()
+			runtime.LockOSThread()
+			idle.Wait(-1)
+		}()
+	}
+	time.Sleep(200 * time.Millisecond) // they are all parked in Wait
+	// A C thread brings its own thread into the library; a locked
+	// goroutine here takes one of the runtime's, which would leave the
+	// reserve New made short. So the runner that starts the bomb is made
+	// now, with its reserve whole, as a C host's would be.
+	r := newRunner(t, "")
 	// A bounded fork bomb: sleeping children until fork fails, then the
 	// target waits (a shell would give up at the first failed fork).
 	task := build(t, r, spec("pids", command("/usr/bin/python3", "-c", `
@@ -122,21 +142,6 @@ for n in range(400):
 print("forked", n, flush=True)
 time.sleep(30)
 `), nil))
-	// Host threads blocked in the library, as C threads in a wait or a
-	// poll are: each holds its OS thread, so the library's own goroutines
-	// must run on the threads that are left.
-	idle := build(t, r, spec("idle", command("sleep", "30"), nil))
-	require.NoError(t, idle.Spawn())
-	var blocked sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		blocked.Add(1)
-		go func() {
-			defer blocked.Done()
-			runtime.LockOSThread()
-			idle.Wait(-1)
-		}()
-	}
-	time.Sleep(200 * time.Millisecond) // they are all parked in Wait
 	// Room for what the host has now (its threads, the idle task), the
 	// bomb's shim and target, and a few of its children: it takes the rest.
 	b, err := os.ReadFile(filepath.Join(dir, "pids.current"))

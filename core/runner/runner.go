@@ -70,6 +70,8 @@ func New(name string, cfg *model.RunnerConfig, opts Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Before any task can take the host's pids (threads.go).
+	reserveThreads(threadsWanted())
 	liveRunners.Add(1)
 	return &Runner{
 		name:      name,
