@@ -212,27 +212,30 @@ func TestAppendControlQuietWakesOnWake(t *testing.T) {
 		}
 	})
 	t.Run("readiness fd", func(t *testing.T) {
-		r := NewRing(RingConfig{Capacity: 16})
-		defer r.Release()
-		fd, err := r.ReadyFD()
-		require.NoError(t, err)
-		r.AppendControlQuiet(Event{Kind: KindFinished, Attempt: 1})
+		r, fd := quietlyFinishedRing(t)
 		assert.False(t, readable(t, fd, 50*time.Millisecond), "the readiness fd waits for Wake")
 		r.Wake()
 		assert.True(t, readable(t, fd, time.Second))
 		r.Wake() // nothing due: no second write
 		var buf [8]byte
-		_, err = unix.Read(fd, buf[:])
+		_, err := unix.Read(fd, buf[:])
 		require.NoError(t, err)
 		assert.Equal(t, uint64(1), binary.NativeEndian.Uint64(buf[:]))
 	})
 	t.Run("close wakes", func(t *testing.T) {
-		r := NewRing(RingConfig{Capacity: 16})
-		defer r.Release()
-		fd, err := r.ReadyFD()
-		require.NoError(t, err)
-		r.AppendControlQuiet(Event{Kind: KindFinished, Attempt: 1})
+		r, fd := quietlyFinishedRing(t)
 		r.Close()
 		assert.True(t, readable(t, fd, time.Second))
 	})
+}
+
+// quietlyFinishedRing is a ring with a readiness fd and a FINISHED appended
+// quietly; the ring is released when the test ends.
+func quietlyFinishedRing(t *testing.T) (*Ring, int) {
+	r := NewRing(RingConfig{Capacity: 16})
+	t.Cleanup(r.Release)
+	fd, err := r.ReadyFD()
+	require.NoError(t, err)
+	r.AppendControlQuiet(Event{Kind: KindFinished, Attempt: 1})
+	return r, fd
 }

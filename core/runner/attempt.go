@@ -93,8 +93,7 @@ func (t *Task) supervise(rn *run, l launched) *ExitReport {
 	reported := false
 	defer func() {
 		if !reported {
-			rn.setProc(nil)
-			p.Close()
+			rn.closeProc() // p, set by launch
 		}
 	}()
 
