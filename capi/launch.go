@@ -9,6 +9,7 @@ unsigned long solti_shim_data_size(long argc, long envc, unsigned long string_by
 void *solti_shim_map(unsigned long data, unsigned long *size);
 void solti_shim_release(void *region, unsigned long size);
 int solti_shim_reusable(void *region);
+int solti_shim_target_pid(void *region);
 long solti_shim_start(char *const *argv, long argc, char *const *envp, long envc, const int *fds, int n_fds,
                       int *pidfd, void *region, unsigned long size);
 */
@@ -18,6 +19,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/solti-exec/solti-exec/core/proc"
 )
 
 // A region is the memory one resident runs in: its stack and its copy of
@@ -73,7 +76,7 @@ func giveRegion(r region, data C.ulong) {
 // until the shim exits, so no spawn execs the shim. The argument and
 // environment strings are copied into one C block for the call; the shim
 // copies them again into its region, which release gives back.
-func launchShim(argv, env []string, files []int) (pid, pidfd int, release func(), err error) {
+func launchShim(argv, env []string, files []int) (proc.Launched, error) {
 	ptrSize := int(unsafe.Sizeof(uintptr(0)))
 	stringBytes := 0
 	for _, s := range argv {
@@ -85,7 +88,7 @@ func launchShim(argv, env []string, files []int) (pid, pidfd int, release func()
 	size := (len(argv)+len(env)+2)*ptrSize + stringBytes
 	block := C.malloc(C.size_t(size))
 	if block == nil {
-		return 0, -1, nil, unix.ENOMEM
+		return proc.Launched{PidFD: -1}, unix.ENOMEM
 	}
 	defer C.free(block)
 	ptrs := unsafe.Slice((**C.char)(block), len(argv)+len(env)+2)
@@ -110,7 +113,7 @@ func launchShim(argv, env []string, files []int) (pid, pidfd int, release func()
 	data := C.solti_shim_data_size(C.long(len(argv)), C.long(len(env)), C.ulong(stringBytes))
 	reg, ok := takeRegion(data)
 	if !ok {
-		return 0, -1, nil, unix.ENOMEM
+		return proc.Launched{PidFD: -1}, unix.ENOMEM
 	}
 	cfds := make([]C.int, len(files))
 	for i, fd := range files {
@@ -121,7 +124,12 @@ func launchShim(argv, env []string, files []int) (pid, pidfd int, release func()
 		reg.mem, reg.size)
 	if r < 0 {
 		giveRegion(reg, data) // no resident ever ran in it
-		return 0, -1, nil, unix.Errno(-r)
+		return proc.Launched{PidFD: -1}, unix.Errno(-r)
 	}
-	return int(r), int(cpidfd), func() { giveRegion(reg, data) }, nil
+	return proc.Launched{
+		Pid:       int(r),
+		PidFD:     int(cpidfd),
+		TargetPid: func() int { return int(C.solti_shim_target_pid(reg.mem)) },
+		Release:   func() { giveRegion(reg, data) },
+	}, nil
 }

@@ -71,11 +71,12 @@
  *
  * Order: parse plan, reset every signal disposition to SIG_DFL and clear the
  * signal mask, close every descriptor above the passed ones (>= 5 without
- * any), become the child subreaper, start the target: vfork-style (sharing
- * the shim's memory while the shim waits for its exec), or with a fork when
- * the plan sets groups, gid or uid. The shim then writes the target's pid
- * record and stays as the resident (below). The target: lead a new process
- * group (or session; with ctty=1 a session whose terminal is fd 0), close
+ * any), become the child subreaper, start the target: sharing the shim's
+ * memory until its exec, running beside the shim (not vfork-style), or with
+ * a fork when the plan sets groups, gid or uid. The shim then writes the
+ * target's pid record (built into the library, it leaves the pid where the
+ * library reads it instead, see struct target_watch) and stays as the
+ * resident (below). The target: lead a new process group (or session; with ctty=1 a session whose terminal is fd 0), close
  * fd 4, join cgroups, rlimits, namespaces, the capability
  * bounding set (and PR_SET_KEEPCAPS when kept capabilities must survive a
  * uid change), supplementary groups, gid, uid, the other capability sets,
@@ -91,8 +92,8 @@
  *                  0x534f4c57 "SOLW": warning (a non-fatal capability step);
  *                  the target carries on
  *                  0x534f4c50 "SOLP": the target's pid in detail, from
- *                  the shim once the target started (after the target's
- *                  own records when it was started vfork-style)
+ *                  an exec'd shim once the target started (before, among
+ *                  or after the target's own records)
  *   uint32 step    1 plan, 2 cgroup, 3 rlimit, 4 caps, 5 nnp, 6 signals,
  *                  7 fds, 8 chdir, 9 exec, 10 fork, 11 subreaper, 12 umask,
  *                  13 session, 14 namespaces, 15 groups, 16 gid, 17 uid,
@@ -108,8 +109,8 @@
  *                  fork: 0 the fork, 1 setpgid, 2 setsid, 3 TIOCSCTTY;
  *                  pid record: the pid; else 0
  * On success fd 3 is closed by the exec (close-on-exec; the resident closed
- * its copy) and the library reads EOF after the pid record and zero or more
- * warnings. A record is fewer than PIPE_BUF bytes, so it is written
+ * its copy) and the library reads EOF after zero or more warnings and, from
+ * an exec'd shim, the pid record. A record is fewer than PIPE_BUF bytes, so it is written
  * atomically.
  *
  * The resident, on the control socket:
@@ -282,8 +283,9 @@
 #define SIGPIPE_ 13
 #define SIGCHLD_ 17
 #define CLONE_VM_ 0x00000100
-#define CLONE_VFORK_ 0x00004000
 #define CLONE_PIDFD_ 0x00001000
+#define CLONE_PARENT_SETTID_ 0x00100000
+#define CLONE_CHILD_CLEARTID_ 0x00200000
 #define PR_SET_NAME_ 15
 #define F_DUPFD_ 0
 #define SIG_BLOCK_ 0
@@ -1598,23 +1600,26 @@ static __attribute__((noreturn)) void target_main(void *arg)
 }
 
 /* start_child clones with flags (ptid: clone's parent_tid, where
- * CLONE_PIDFD puts the pidfd); the child runs fn(arg) on stack_top and never
- * returns. It returns the child's pid, or -errno, in the parent. */
+ * CLONE_PIDFD puts the pidfd; ctid: its child_tid, which
+ * CLONE_CHILD_CLEARTID has the kernel zero when the child execs or exits);
+ * the child runs fn(arg) on stack_top and never returns. It returns the
+ * child's pid, or -errno, in the parent. */
 __attribute__((visibility("hidden"))) long start_child(unsigned long flags, void *stack_top,
-							void (*fn)(void *), void *arg, int *ptid);
+							void (*fn)(void *), void *arg, int *ptid,
+							volatile int *ctid);
 #if defined(__x86_64__)
 __asm__(".text\n"
 	".globl start_child\n"
 	".hidden start_child\n"
 	".type start_child,@function\n"
-	"start_child:\n" /* rdi flags, rsi stack_top, rdx fn, rcx arg, r8 ptid */
+	"start_child:\n" /* rdi flags, rsi stack_top, rdx fn, rcx arg, r8 ptid, r9 ctid */
 	"	and $-16, %rsi\n"
 	"	sub $16, %rsi\n"
 	"	mov %rdx, 8(%rsi)\n"
 	"	mov %rcx, (%rsi)\n"
-	"	mov $56, %eax\n" /* clone(flags, newsp, ptid, 0, 0) */
+	"	mov $56, %eax\n" /* clone(flags, newsp, ptid, ctid, 0) */
 	"	mov %r8, %rdx\n"
-	"	xor %r10d, %r10d\n"
+	"	mov %r9, %r10\n"
 	"	xor %r8d, %r8d\n"
 	"	syscall\n"
 	"	test %rax, %rax\n"
@@ -1631,12 +1636,12 @@ __asm__(".text\n"
 	".globl start_child\n"
 	".hidden start_child\n"
 	".type start_child,%function\n"
-	"start_child:\n" /* x0 flags, x1 stack_top, x2 fn, x3 arg, x4 ptid */
+	"start_child:\n" /* x0 flags, x1 stack_top, x2 fn, x3 arg, x4 ptid, x5 ctid */
 	"	and x1, x1, #-16\n"
 	"	stp x2, x3, [x1, #-16]!\n"
-	"	mov x2, x4\n" /* clone(flags, newsp, ptid, 0, 0) */
+	"	mov x2, x4\n" /* clone(flags, newsp, ptid, tls 0, ctid) */
 	"	mov x3, #0\n"
-	"	mov x4, #0\n"
+	"	mov x4, x5\n"
 	"	mov x8, #220\n"
 	"	svc 0\n"
 	"	cbnz x0, 1f\n"
@@ -1649,29 +1654,46 @@ __asm__(".text\n"
 	".size start_child, .-start_child\n");
 #endif
 
-/* The target's stack until its exec: part of the resident's frame, which
- * the kernel keeps still while a vfork-style child runs on it. */
+/* The target's stack until its exec: part of run_shim's frame, which stays
+ * live while the resident runs in the frames under it (resident() never
+ * returns). */
 #define TARGET_STACK_SIZE (64 * 1024)
 
 /* ---- entry ------------------------------------------------------------------------- */
 
-/* Where a resident is in starting its target, for a library that must not
- * reuse the memory of a resident killed while a vfork-style target still ran
- * on the stack in its frame. */
-enum { TARGET_NOT_STARTED, TARGET_STARTING, TARGET_STARTED };
+/* What the kernel itself writes, in the launcher's memory, of a target
+ * started in the library (no exec of the shim, so that memory is the
+ * host's):
+ * - stage: whether the target may still run on the stack in the resident's
+ *   frame, for a library that must not reuse the memory of a resident killed
+ *   before its target exec'd. The resident sets TARGET_ON_STACK before the
+ *   clone; the kernel writes TARGET_OFF_STACK (0) there when the target
+ *   execs or exits (CLONE_CHILD_CLEARTID), whatever happened to the
+ *   resident meanwhile.
+ * - pid: the target's pid, stored by the clone before the target runs
+ *   (CLONE_PARENT_SETTID). The library reads it once the status pipe is at
+ *   EOF, and the resident writes no pid record: that write would wake the
+ *   library once more, while the target is still on its way to its exec. */
+enum { TARGET_OFF_STACK = 0, TARGET_ON_STACK = 1 };
+
+struct target_watch {
+	volatile int stage;
+	volatile int pid;
+};
 
 /* run_shim runs the shim from its initial stack layout: argc, argv...,
- * NULL, envp..., NULL, with fds 0 to 4 and the passed ones in place. When
- * stage is not NULL it says how far the start of the target went. */
-static __attribute__((noreturn)) void run_shim(long *sp, volatile int *stage)
+ * NULL, envp..., NULL, with fds 0 to 4 and the passed ones in place. w is
+ * NULL in an exec'd shim, which reports the target's pid on the status pipe
+ * instead. */
+static __attribute__((noreturn)) void run_shim(long *sp, struct target_watch *w)
 {
 	int argc = (int)sp[0];
 	char **argv = (char **)(sp + 1);
 	char **envp = argv + argc + 1;
-	struct plan plan;
-	struct target_args ta = {&plan, envp};
+	struct plan plan, target_plan;
+	struct target_args ta = {&target_plan, envp};
 	char target_stack[TARGET_STACK_SIZE] __attribute__((aligned(16)));
-	unsigned long flags = CLONE_VM_ | CLONE_VFORK_ | SIGCHLD_;
+	unsigned long flags = CLONE_VM_ | SIGCHLD_;
 	long pid;
 
 	parse_plan(argc, argv, &plan);
@@ -1682,27 +1704,40 @@ static __attribute__((noreturn)) void run_shim(long *sp, volatile int *stage)
 		close_from_proc_above(FIRST_RESIDENT_CLOSED_FD + plan.n_passed, NULL, 0);
 	if (sys5(NR_prctl, PR_SET_CHILD_SUBREAPER_, 1, 0, 0, 0) < 0)
 		fail(&plan, STEP_SUBREAPER, E_INVAL, 0);
-	/* The target shares the resident's memory until its exec (the resident
-	 * waits meanwhile), so starting it copies no page tables, however big
-	 * the memory is: the library's own, when the resident runs in the
-	 * host's address space. A target that changes its credentials gets a
-	 * private copy instead: the kernel marks the memory of a process whose
-	 * uid or gid changes undumpable, and that must not be the host's. */
+	/* The target shares the resident's memory until its exec, so starting
+	 * it copies no page tables, however big the memory is: the library's
+	 * own, when the resident runs in the host's address space. It runs
+	 * beside the resident rather than vfork-style, with the resident
+	 * stopped until its exec: a resident woken by the exec waits on the
+	 * same CPU behind the target the scheduler just moved there, often
+	 * until the target has exited, and the library waited with it. The
+	 * target works on a copy of the plan (it moves its status descriptor);
+	 * the resident writes only its own frames, below this one. A target
+	 * that changes its credentials gets a private copy of the memory
+	 * instead: the kernel marks the memory of a process whose uid or gid
+	 * changes undumpable, and that must not be the host's. */
+	target_plan = plan;
 	if (plan.has_uid || plan.has_gid || plan.has_groups)
 		flags = SIGCHLD_;
-	if (stage)
-		*stage = TARGET_STARTING;
-	pid = start_child(flags, target_stack + sizeof target_stack, target_main, &ta, 0);
-	if (stage)
-		*stage = TARGET_STARTED; /* off the stack: exec'd, failed, or forked */
+	if (w) {
+		flags |= CLONE_PARENT_SETTID_;
+		if (flags & CLONE_VM_)
+			flags |= CLONE_CHILD_CLEARTID_;
+		w->pid = 0;
+		w->stage = TARGET_ON_STACK;
+	}
+	pid = start_child(flags, target_stack + sizeof target_stack, target_main, &ta,
+			  w ? (int *)&w->pid : 0, (flags & CLONE_CHILD_CLEARTID_) ? &w->stage : 0);
+	if (w && (pid < 0 || !(flags & CLONE_VM_)))
+		w->stage = TARGET_OFF_STACK; /* no target, or one on its own copy */
 	if (pid < 0)
 		fail(&plan, STEP_FORK, (int)-pid, 0);
-	/* Started vfork-style, the target has exec'd or failed by now, and may
-	 * have moved its status descriptor: the resident's is still fd 3. The
-	 * pid record comes after the target's own records, so the library
-	 * reads it together with the EOF in one wake-up. */
-	plan.status_fd = STATUS_FD;
-	report(&plan, MAGIC_PID, 0, 0, (uint32_t)pid);
+	/* An exec'd shim's pid record, at once: the target's own records
+	 * (warnings, or the step that failed) come before or after it. The
+	 * status pipe reaches EOF once both the resident (below) and the
+	 * target's exec have closed it. */
+	if (!w)
+		report(&plan, MAGIC_PID, 0, 0, (uint32_t)pid);
 	resident(&plan, (int)pid);
 }
 
@@ -1719,8 +1754,8 @@ __attribute__((used, noreturn)) void shim_main(long *sp)
  * Built into libsolti_exec.so (with SOLTI_SHIM_IN_LIBRARY), the shim is not
  * exec'd: solti_shim_start clones the host's calling thread with CLONE_VM,
  * and the new process runs run_shim on a stack of its own. That saves the
- * exec of the shim and its page faults on every spawn; the target still
- * starts vfork-style, so nothing is copied for it either.
+ * exec of the shim and its page faults on every spawn; the target shares
+ * the memory until its exec, so nothing is copied for it either.
  *
  * What the resident may touch of the host's address space: only its region
  * (its stack, the launch record, the plan's strings), which the library
@@ -1744,7 +1779,7 @@ struct launch {
 	int n_fds;
 	int fds[LAUNCH_MAX_FDS]; /* the host's descriptors that become 0, 1, 2, ... */
 	long *sp; /* argc, argv..., NULL, envp..., NULL */
-	volatile int stage; /* TARGET_*, written by the resident */
+	struct target_watch target; /* written by the resident and the kernel */
 };
 
 static __attribute__((noreturn)) void resident_entry(void *arg)
@@ -1776,7 +1811,7 @@ static __attribute__((noreturn)) void resident_entry(void *arg)
 		if (r < 0)
 			fail(&early, STEP_FDS, (int)-r, 0);
 	}
-	run_shim(l->sp, &l->stage); /* closes everything above the given descriptors */
+	run_shim(l->sp, &l->target); /* closes everything above the given descriptors */
 }
 
 static char *copy_string(char *dst, const char *src)
@@ -1820,11 +1855,19 @@ __attribute__((visibility("hidden"))) void *solti_shim_map(unsigned long data, u
 
 /* solti_shim_reusable says whether the region of a resident that has
  * exited may be reused or unmapped: not if it was killed while its target,
- * started vfork-style on a stack in the region, had not exec'd yet (the
+ * started on a stack in the region, had not exec'd or exited yet (the
  * target may still be running there; the region is then left as it is). */
 __attribute__((visibility("hidden"))) int solti_shim_reusable(void *region)
 {
-	return ((struct launch *)region)->stage != TARGET_STARTING;
+	return ((struct launch *)region)->target.stage == TARGET_OFF_STACK;
+}
+
+/* solti_shim_target_pid is the pid of the target the resident in region
+ * started, 0 before its clone. The clone stores it before the target runs,
+ * so it is there once the status pipe has reached EOF. */
+__attribute__((visibility("hidden"))) int solti_shim_target_pid(void *region)
+{
+	return ((struct launch *)region)->target.pid;
 }
 
 /* solti_shim_release unmaps a region no resident uses any more. */
@@ -1857,7 +1900,8 @@ __attribute__((visibility("hidden"))) long solti_shim_start(char *const *argv, l
 	if (n_fds < FIRST_PASSED_FD || n_fds > LAUNCH_MAX_FDS)
 		return -E_INVAL;
 	l->n_fds = n_fds;
-	l->stage = TARGET_NOT_STARTED;
+	l->target.stage = TARGET_OFF_STACK;
+	l->target.pid = 0;
 	for (int i = 0; i < n_fds; i++)
 		l->fds[i] = fds[i];
 	str = (char *)(sp + argc + envc + 3);
@@ -1876,7 +1920,7 @@ __attribute__((visibility("hidden"))) long solti_shim_start(char *const *argv, l
 
 	*pidfd = -1;
 	sys4(NR_rt_sigprocmask, SIG_SETMASK_, &all, &old, sizeof all);
-	r = start_child(CLONE_VM_ | CLONE_PIDFD_ | SIGCHLD_, (char *)region + size, resident_entry, l, pidfd);
+	r = start_child(CLONE_VM_ | CLONE_PIDFD_ | SIGCHLD_, (char *)region + size, resident_entry, l, pidfd, 0);
 	sys4(NR_rt_sigprocmask, SIG_SETMASK_, &old, 0, sizeof old);
 	return r;
 }

@@ -9,7 +9,7 @@ import (
 
 // The kernel refuses an exec whose argument or environment strings are too
 // big with E2BIG; that would only show after the fork, as a failure of
-// whichever exec came first. CheckExecSize says it before anything starts.
+// whichever exec came first. Spawner.Start says it before anything starts.
 
 // maxArgStrlen is MAX_ARG_STRLEN: 32 pages, the bound on one string.
 const maxArgStrlen = 32 * 4096
@@ -38,10 +38,10 @@ func argMax() int {
 	return max(limit, maxArgStrlen)
 }
 
-// CheckExecSize reports a plan whose strings the kernel would refuse to
-// exec, naming the string or saying it is the total. shimPath is the shim's
-// path: its argv carries the plan too.
-func (p *Plan) CheckExecSize(shimPath string) error {
+// checkExecSize reports a plan whose strings the kernel would refuse to
+// exec, naming the string or saying it is the total. argv is the shim's argv
+// for the plan: it carries the plan too.
+func (p *Plan) checkExecSize(argv []string) error {
 	check := func(what, s string) error {
 		if len(s)+1 > maxArgStrlen {
 			return &ExecSizeError{What: what, Size: len(s) + 1, Limit: maxArgStrlen}
@@ -56,25 +56,26 @@ func (p *Plan) CheckExecSize(shimPath string) error {
 			return err
 		}
 	}
-	for _, e := range p.Env {
-		name := e
-		if i := strings.IndexByte(e, '='); i >= 0 {
-			name = e[:i]
-		}
-		if len(name) > 64 {
-			name = name[:64] + "..."
-		}
-		if err := check("Env "+strconv.Quote(name), e); err != nil {
-			return err
-		}
-	}
 	total := 0
-	argv := p.shimArgs(shimPath)
+	for _, e := range p.Env {
+		if len(e)+1 > maxArgStrlen {
+			name := e
+			if i := strings.IndexByte(e, '='); i >= 0 {
+				name = e[:i]
+			}
+			if len(name) > 64 {
+				name = name[:64] + "..."
+			}
+			return check("Env "+strconv.Quote(name), e)
+		}
+		total += len(e) + 1 + 8
+	}
 	for _, s := range argv {
 		total += len(s) + 1 + 8
 	}
-	for _, s := range p.Env {
-		total += len(s) + 1 + 8
+	// argMax is never below maxArgStrlen: most plans need no getrlimit.
+	if total <= maxArgStrlen {
+		return nil
 	}
 	if limit := argMax(); total > limit {
 		return &ExecSizeError{What: "arguments and environment", Size: total, Limit: limit}

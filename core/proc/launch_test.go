@@ -22,7 +22,7 @@ type forkLauncher struct {
 	releasedRunning atomic.Int32
 }
 
-func (l *forkLauncher) launch(argv, env []string, files []int) (int, int, func(), error) {
+func (l *forkLauncher) launch(argv, env []string, files []int) (Launched, error) {
 	pidfd := -1
 	attr := &syscall.ProcAttr{Env: env, Sys: &syscall.SysProcAttr{Setpgid: true, PidFD: &pidfd}}
 	for _, fd := range files {
@@ -30,7 +30,7 @@ func (l *forkLauncher) launch(argv, env []string, files []int) (int, int, func()
 	}
 	pid, err := syscall.ForkExec(l.shim, argv, attr)
 	if err != nil {
-		return 0, -1, nil, err
+		return Launched{PidFD: -1}, err
 	}
 	release := func() {
 		if !pidfdExited(pidfd) {
@@ -38,7 +38,7 @@ func (l *forkLauncher) launch(argv, env []string, files []int) (int, int, func()
 		}
 		l.released.Add(1)
 	}
-	return pid, pidfd, release, nil
+	return Launched{Pid: pid, PidFD: pidfd, Release: release}, nil
 }
 
 func TestLaunchedShimRunsThePlanAndIsReleasedOnceAfterItsExit(t *testing.T) {
@@ -73,8 +73,8 @@ func TestLauncherErrorNamesTheStep(t *testing.T) {
 		errno unix.Errno
 		step  string
 	}{{unix.EAGAIN, StepFork}, {unix.ENOMEM, StepFork}, {unix.EMFILE, StepPipe}} {
-		sp := NewLaunchingSpawner("solti-exec-shim", func([]string, []string, []int) (int, int, func(), error) {
-			return 0, -1, nil, c.errno
+		sp := NewLaunchingSpawner("solti-exec-shim", func([]string, []string, []int) (Launched, error) {
+			return Launched{PidFD: -1}, c.errno
 		})
 		_, err := sp.Start(&Plan{Path: "true", Env: testEnv})
 		var se *SpawnError

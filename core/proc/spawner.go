@@ -54,7 +54,8 @@ func NewSpawner(shimPath string) (*Spawner, error) {
 func (s *Spawner) ShimPath() string { return s.path }
 
 // Start spawns p and returns once the target has been exec'd, or with a
-// *SpawnError naming the step that failed. The fork and the wait for the
+// *SpawnError naming the step that failed (an *ExecSizeError, before
+// anything starts, for strings the kernel would not exec). The fork and the wait for the
 // target's exec happen on the calling goroutine, so concurrent Starts
 // overlap. On success the caller owns the Process and must Close it.
 //
@@ -90,6 +91,10 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
+	argv := p.shimArgs(s.path)
+	if err := p.checkExecSize(argv); err != nil {
+		return nil, err
+	}
 	cio, err := openChildIO(p)
 	if err != nil {
 		return nil, err
@@ -106,7 +111,6 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 	case p.MergeStderr:
 		errOut = out
 	}
-	argv := p.shimArgs(s.path)
 	pidfd := -1
 	sys := &syscall.SysProcAttr{
 		// The shim leads its own group, away from the host's terminal
@@ -122,12 +126,15 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 	}
 	var shimPid int
 	var release func()
+	var targetPid func() int
 	if s.launch != nil {
 		files := make([]int, len(attr.Files))
 		for i, fd := range attr.Files {
 			files[i] = int(fd)
 		}
-		shimPid, pidfd, release, err = s.launch(argv, p.Env, files)
+		var l Launched
+		l, err = s.launch(argv, p.Env, files)
+		shimPid, pidfd, release, targetPid = l.Pid, l.PidFD, l.Release, l.TargetPid
 	} else {
 		shimPid, err = forkShim(s.path, argv, attr)
 	}
@@ -160,7 +167,7 @@ func (s *Spawner) start(p *Plan) (*Process, error) {
 	}
 	openFDs.Add(1) // the pidfd
 
-	pid, fatal, warnings, rerr := readStatus(pipes.statusR, pipes.sock)
+	pid, fatal, warnings, rerr := readStatus(pipes.statusR, pipes.sock, targetPid)
 	closeFD(&pipes.statusR)
 	if fatal != nil || rerr != nil {
 		// Closing the control socket ends the shim and whatever it started.

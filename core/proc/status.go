@@ -108,9 +108,10 @@ func (r statusRecord) toError(p *Plan, shimArgv []string) *SpawnError {
 }
 
 // readStatus waits for the shim's verdict on the caller's goroutine: EOF
-// after zero or more warnings and the target's pid record means the target
-// was exec'd; a fatal record means the spawn failed at that step. A fatal
-// record is final as soon as it is read.
+// after zero or more warnings and the target's pid record, in any order,
+// means the target was exec'd; a fatal record means the spawn failed at that
+// step. A fatal record is final as soon as it is read. targetPid, when not
+// nil, gives the pid instead of a record (a launched shim's).
 //
 // It blocks in poll(2) on the status pipe and the pidfd together, outside Go's
 // poller: the wait lasts a few hundred microseconds, and a plain blocking
@@ -121,7 +122,7 @@ func (r statusRecord) toError(p *Plan, shimArgv []string) *SpawnError {
 // pipe's write end was open, and that copy holds it): once the shim has said
 // something or gone, what the pipe holds is final. statusFd is non-blocking;
 // the caller closes it.
-func readStatus(statusFd, sockFd int) (pid int, fatal *statusRecord, warnings []statusRecord, err error) {
+func readStatus(statusFd, sockFd int, targetPid func() int) (pid int, fatal *statusRecord, warnings []statusRecord, err error) {
 	var buf [recordSize * maxRecords]byte
 	n, parsed := 0, 0
 	fds := []unix.PollFd{{Fd: int32(statusFd), Events: unix.POLLIN}, {Fd: int32(sockFd), Events: unix.POLLIN}}
@@ -158,6 +159,9 @@ func readStatus(statusFd, sockFd int) (pid int, fatal *statusRecord, warnings []
 					}
 				}
 				continue
+			}
+			if pid <= 0 && targetPid != nil && (m == 0 || exited) {
+				pid = targetPid()
 			}
 			switch {
 			case m == 0 && rerr == nil: // EOF: the target was exec'd

@@ -229,12 +229,12 @@ func (t *Task) start(cg *sandbox.CgroupSet) (*proc.Process, error) {
 		pl.NoNewPrivs = true // the filter needs it (upstream sets it too)
 	}
 	applyCgroups(pl, cg)
-	if err := pl.CheckExecSize(sp.ShimPath()); err != nil {
-		var se *proc.ExecSizeError
-		errors.As(err, &se)
+	p, err := sp.Start(pl)
+	var se *proc.ExecSizeError
+	if errors.As(err, &se) {
 		return nil, &model.SpecError{Field: se.What, Msg: err.Error() + " (ARG_MAX): shorten it or pass it another way (a file, stdin)"}
 	}
-	return sp.Start(pl)
+	return p, err
 }
 
 // fatal ends an attempt that could not start. It counts in the metrics like
