@@ -6,15 +6,25 @@ package main
 
 extern char **environ;
 
-// environ_count and environ_at read the C environment, which setenv in the
-// host changes; Go's os.Environ is a snapshot taken at load.
-static size_t environ_count(void) {
-    size_t n = 0;
-    if (environ != NULL)
-        while (environ[n] != NULL) n++;
-    return n;
+#include <string.h>
+
+// environ_copy copies the C environment, which setenv in the host changes
+// (Go's os.Environ is a snapshot taken at load): each string with its NUL,
+// into buf of cap bytes. It returns the bytes they take and their number in
+// *count; buf holds them all only when that is at most cap. One call reads
+// the array once, so a setenv between two calls cannot send it past the end.
+static size_t environ_copy(char *buf, size_t cap, size_t *count) {
+    size_t used = 0, n = 0;
+    char **e = environ;
+    if (e != NULL)
+        for (; e[n] != NULL; n++) {
+            size_t len = strlen(e[n]) + 1;
+            if (used + len <= cap) memcpy(buf + used, e[n], len);
+            used += len;
+        }
+    *count = n;
+    return used;
 }
-static const char *environ_at(size_t i) { return environ[i]; }
 */
 import "C"
 
@@ -24,6 +34,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/solti-exec/solti-exec/core/runner"
@@ -61,14 +72,31 @@ func debugToStderr(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "solti-exec: "+format+"\n", args...)
 }
 
-// hostEnviron copies the C environ at spawn time.
+// envBytes is the size of the last environment copied: the next copy's
+// first guess.
+var envBytes atomic.Int64
+
+// hostEnviron copies the C environ at spawn time, in one call to C: the
+// strings share one buffer, which nothing writes after.
 func hostEnviron() []string {
-	n := int(C.environ_count())
-	env := make([]string, 0, n)
-	for i := 0; i < n; i++ {
-		env = append(env, C.GoString(C.environ_at(C.size_t(i))))
+	size := max(int(envBytes.Load()), 1024)
+	for {
+		buf := make([]byte, size)
+		var n C.size_t
+		used := int(C.environ_copy((*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &n))
+		if used > len(buf) {
+			size = used + used/4 // a setenv may come before the next call
+			continue
+		}
+		envBytes.Store(int64(used))
+		env := make([]string, 0, int(n))
+		for at := 0; at < used; {
+			end := at + bytes.IndexByte(buf[at:used], 0)
+			env = append(env, unsafe.String(&buf[at], end-at))
+			at = end + 1
+		}
+		return env
 	}
-	return env
 }
 
 // shimBesideLibrary is the shim installed beside the library, or in the
