@@ -66,7 +66,7 @@ func (p *Plan) checkExecSize(argv []string) error {
 			if len(name) > 64 {
 				name = name[:64] + "..."
 			}
-			return check("Env "+strconv.Quote(name), e)
+			return &ExecSizeError{What: "Env " + strconv.Quote(name), Size: len(e) + 1, Limit: maxArgStrlen}
 		}
 		total += len(e) + 1 + 8
 	}
