@@ -11,8 +11,9 @@
  * The sleep between the two keeps them apart: the library's readers are in
  * place before the child exits, as they are for any child that runs a while.
  *
- *   phases --stamp PATH [--n 500] [--sleep-us 2000]
+ *   phases --stamp PATH [--n 500] [--sleep-us 2000] [--config JSON]
  *
+ * --config is the runner config (the sandboxed variant).
  * Prints four results: phase_start_lib, phase_start_base, phase_end_lib,
  * phase_end_base (microseconds).
  */
@@ -121,6 +122,7 @@ int main(int argc, char **argv) {
     const char *stamp = bench_opt_str(argc, argv, "--stamp", NULL);
     long n = bench_opt(argc, argv, "--n", 500);
     long sleep_us = bench_opt(argc, argv, "--sleep-us", 2000);
+    const char *config = bench_opt_str(argc, argv, "--config", "{}");
     if (stamp == NULL) bench_die("--stamp PATH is required");
     if (n < 1) bench_die("--n must be at least 1");
     char sleep_arg[32];
@@ -128,7 +130,7 @@ int main(int argc, char **argv) {
     const char *const child[] = {stamp, sleep_arg, NULL};
 
     solti_runner_t runner;
-    CALL(solti_runner_new("bench", "{}", &runner));
+    CALL(solti_runner_new("bench", config, &runner));
     const char *spec = bench_spec("phases", child, "");
     long long *v[4];
     for (int k = 0; k < 4; k++)
