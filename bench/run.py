@@ -118,12 +118,16 @@ def figure1(s: Suite) -> None:
     except BenchError as e:
         sandbox = SANDBOX_NO_CGROUP
         cgroup_note = f"cgroup limits not available here ({e}); measured without a cgroup"
-    r = s.alternate({
+    programs = {
         "base": [base, *n, "--name", "spawn_base"],
         "lib": [spawn, *n, "--name", "spawn_lib"],
         "sandbox": [spawn, *n, "--config", json.dumps(sandbox), "--name", "spawn_sandbox"],
         "heap": [spawn, *n, "--heap-mib", "1024", "--name", "spawn_heap"],
-    })
+    }
+    floor = [] if cgroup_note else cgroup_floor(s, spawn, sandbox)
+    if floor:
+        programs["floor"] = [str(s.bin / "base_cgroups"), *n, *floor]
+    r = s.alternate(programs)
     b, lib, sb, heap = (r[k]["value"] for k in ("spawn_base", "spawn_lib", "spawn_sandbox", "spawn_heap"))
     s.rows.append(Row("1", "spawn + drain + wait of /bin/true, 2000 in sequence",
                       us(lib), us(b) + " (posix_spawn)", lib / b, "<= 1.3", lib / b <= 1.3))
@@ -134,10 +138,72 @@ def figure1(s: Suite) -> None:
     s.rows.append(Row("1", what, us(sb), us(b) + " (posix_spawn)", sb / b, "<= 1.8",
                       sb / b <= 1.8 if not cgroup_note else None,
                       "cgroup not available" if cgroup_note else ""))
+    if floor:
+        f = r["spawn_cgroups_base"]["value"]
+        s.rows.append(Row("1", "floor: posix_spawn in the same per-run cgroups, plain C, no library",
+                          us(f), us(b) + " (posix_spawn)", f / b, "report", None))
+        s.rows.append(Row("1", "the full sandbox against that floor", us(sb), us(f) + " (floor)",
+                          sb / f, "report", None))
     s.rows.append(Row("1", "the same, host holding 1 GiB of touched heap",
                       us(heap), us(lib) + " (small host)", heap / lib, "<= 1.2", heap / lib <= 1.2))
     phases(s)
     peers(s, b)
+
+
+def cgroup_floor(s: Suite, spawn: str, config: dict) -> list[str]:
+    """base_cgroups' --cgroup arguments: beside each cgroup the library put
+    a task in under config (its /proc/self/cgroup, read by `spawn
+    --show-cgroups`), the files the library writes and reads there for
+    config's limits. Empty, with a note, if they cannot be found."""
+    try:
+        out = subprocess.run([spawn, "--show-cgroups", "--config", json.dumps(config)], capture_output=True,
+                             text=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        s.notes.append(f"figure 1, floor: not measured ({e})")
+        return []
+    mounts = {}  # "" for v2, else a v1 hierarchy's controllers: (mount root, mount point)
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        left, _, right = line.partition(" - ")
+        f, r = left.split(), right.split()
+        if r and r[0] == "cgroup2":
+            mounts[""] = (f[3], f[4])
+        elif r and r[0] == "cgroup":
+            names = [o for o in r[2].split(",") if o not in ("rw", "ro")]
+            mounts[",".join(sorted(names))] = (f[3], f[4])
+    cg = config.get("cgroups", {})
+    task = []  # (controllers, path) of the probe task's own cgroups
+    for line in out.splitlines():
+        if line.startswith("CGROUP "):
+            _, controllers, path = line[len("CGROUP "):].split(":", 2)
+            if "/bench-cgroups-" in path and ",".join(sorted(controllers.split(","))) in mounts:
+                task.append((controllers, path))
+    on_v1 = {c for controllers, _ in task for c in controllers.split(",") if controllers}
+    args = []
+    for controllers, path in task:
+        root, point = mounts[",".join(sorted(controllers.split(",")))]
+        rel = path[len(root):] if root != "/" and path.startswith(root) else path
+        parent = os.path.dirname(point.rstrip("/") + rel)
+        have = set(controllers.split(","))
+        writes, stats = [], []
+        if controllers == "":
+            writes.append("cgroup.max.depth=0")
+            stats.append("cpu.stat")
+            # A limit goes to v2 where no v1 hierarchy took it.
+            if "memory" in cg and "memory" not in on_v1:
+                writes += [f"memory.max={cg['memory']}", "memory.swap.max=0"]
+                stats += ["memory.peak", "memory.events"]
+            if "pids" in cg and "pids" not in on_v1:
+                writes.append(f"pids.max={cg['pids']}")
+        else:
+            if "memory" in cg and "memory" in have:
+                writes += [f"memory.limit_in_bytes={cg['memory']}", "memory.swappiness=0"]
+                stats += ["memory.max_usage_in_bytes", "memory.oom_control"]
+            if "pids" in cg and "pids" in have:
+                writes.append(f"pids.max={cg['pids']}")
+        args += ["--cgroup", f"{parent}|{','.join(writes)}|{','.join(stats)}"]
+    if not args:
+        s.notes.append("figure 1, floor: no task cgroup found in the probe's /proc/self/cgroup")
+    return args
 
 
 def phases(s: Suite) -> None:

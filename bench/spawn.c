@@ -6,10 +6,13 @@
  *
  *   spawn [--n 2000] [--chunk 100] [--heap-mib 0] [--config JSON]
  *         [--respawn] [--name spawn_lib]
+ *   spawn --show-cgroups [--config JSON]
  *
  * --heap-mib touches that much heap first (the big-host variant); --config
  * is the runner config (the sandboxed variant). Prints microseconds per run:
- * the median chunk, and the best.
+ * the median chunk, and the best. --show-cgroups runs one task under the
+ * config that prints its /proc/self/cgroup, and prints each of its lines as
+ * "CGROUP line" (bench/run.py places base_cgroups' cgroups beside those).
  */
 #include "bench.h"
 
@@ -30,6 +33,30 @@ static void run_once(void) {
     if (ex.outcome != SOLTI_OUTCOME_SUCCESS) bench_die("/bin/true: %s", ex.reason);
 }
 
+/* One task that prints its /proc/self/cgroup; its lines go to stdout. */
+static void show_cgroups(solti_runner_t r) {
+    const char *const argv_cat[] = {"/bin/cat", "/proc/self/cgroup", NULL};
+    solti_task_t t;
+    CALL(solti_task_build(r, bench_spec("cgroups", argv_cat, ""), &t));
+    CALL(solti_task_spawn(t));
+    static solti_event_t evs[64];
+    static char buf[1 << 16];
+    uint64_t cur = 0;
+    for (;;) {
+        size_t n = 0;
+        int rc = solti_task_poll(t, &cur, evs, 64, buf, sizeof buf, SOLTI_INFINITE, &n);
+        if (rc == SOLTI_EOF) break;
+        CALL(rc);
+        for (size_t i = 0; i < n; i++)
+            if (evs[i].kind == SOLTI_EVENT_LINE && evs[i].stream == SOLTI_STDOUT)
+                printf("CGROUP %.*s\n", (int)evs[i].len, (const char *)evs[i].data);
+    }
+    solti_exit_t ex;
+    CALL(solti_task_wait(t, SOLTI_INFINITE, &ex));
+    CALL(solti_task_free(t));
+    if (ex.outcome != SOLTI_OUTCOME_SUCCESS) bench_die("cat /proc/self/cgroup: %s", ex.reason);
+}
+
 int main(int argc, char **argv) {
     long n = bench_opt(argc, argv, "--n", 2000);
     long chunk = bench_opt(argc, argv, "--chunk", 100);
@@ -39,6 +66,11 @@ int main(int argc, char **argv) {
     bench_touch_heap(heap);
 
     CALL(solti_runner_new("bench", config, &runner));
+    if (bench_flag(argc, argv, "--show-cgroups")) {
+        show_cgroups(runner);
+        CALL(solti_runner_free(runner));
+        return 0;
+    }
     const char *const argv_true[] = {"/bin/true", NULL};
     spec = bench_spec("true", argv_true, "");
     if (bench_flag(argc, argv, "--respawn")) CALL(solti_task_build(runner, spec, &task));

@@ -1,0 +1,197 @@
+/*
+ * base_cgroups: the floor under figure 1's sandboxed row. Runs /bin/true N
+ * times as base_spawn does (stdin /dev/null, stdout and stderr on pipes
+ * drained to EOF, its own process group, waitpid), each run in cgroups of
+ * its own, made, limited, joined, read and removed the way the library does
+ * for an attempt, with plain system calls and no library:
+ *   - before the spawn, a directory under each PARENT, and its files written;
+ *   - the child writes "0" to each directory's cgroup.procs before its exec
+ *     (vfork: posix_spawn has no step that writes a file);
+ *   - after the wait, the named stat files read, then the directories removed.
+ *
+ *   base_cgroups --cgroup 'PARENT|FILE=VALUE,...|STAT,...' [--cgroup ...]
+ *                [--n 2000] [--chunk 100] [--name spawn_cgroups_base]
+ *
+ * bench/run.py passes the parents the library itself used (read from
+ * /proc/self/cgroup of a task it ran) and the files the library writes and
+ * reads there. A parent that does not exist is made and removed at the end.
+ * Prints microseconds per run: the median chunk, and the best.
+ */
+#define BENCH_NO_LIBRARY
+#include "bench.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+#define MAX_CGROUPS 8
+#define MAX_FILES 8
+
+struct cgroup_spec {
+    char parent[512];
+    int made_parent; /* we made the parent: remove it at the end */
+    int n_writes, n_stats;
+    char write_file[MAX_FILES][64], write_value[MAX_FILES][64];
+    char stat_file[MAX_FILES][64];
+    char dir[640];    /* this run's directory */
+    char procs[704];  /* its cgroup.procs */
+};
+
+static struct cgroup_spec cgs[MAX_CGROUPS];
+static int n_cgs;
+
+/* Splits s at sep into at most max fields of up to 63 bytes. */
+static int split(char *s, const char *sep, char out[][64], int max, const char *arg) {
+    int n = 0;
+    char *save = NULL;
+    for (char *f = strtok_r(s, sep, &save); f; f = strtok_r(NULL, sep, &save)) {
+        if (n == max || strlen(f) >= 64) bench_die("--cgroup %s: too many or too long fields", arg);
+        strcpy(out[n++], f);
+    }
+    return n;
+}
+
+/* PARENT|FILE=VALUE,...|STAT,... (either list may be empty). */
+static void parse_cgroup(const char *arg) {
+    if (n_cgs == MAX_CGROUPS) bench_die("at most %d --cgroup", MAX_CGROUPS);
+    struct cgroup_spec *c = &cgs[n_cgs++];
+    char copy[1024];
+    if (strlen(arg) >= sizeof copy) bench_die("--cgroup %s: too long", arg);
+    strcpy(copy, arg);
+    char *writes = strchr(copy, '|'), *stats = NULL;
+    if (writes) {
+        *writes++ = '\0';
+        if ((stats = strchr(writes, '|'))) *stats++ = '\0';
+    }
+    if (copy[0] != '/' || strlen(copy) >= sizeof c->parent)
+        bench_die("--cgroup %s: the parent must be an absolute path", arg);
+    strcpy(c->parent, copy);
+    char pairs[MAX_FILES][64];
+    int n = writes ? split(writes, ",", pairs, MAX_FILES, arg) : 0;
+    for (int k = 0; k < n; k++) {
+        char *eq = strchr(pairs[k], '=');
+        if (!eq) bench_die("--cgroup %s: FILE=VALUE expected, not %s", arg, pairs[k]);
+        *eq = '\0';
+        strcpy(c->write_file[k], pairs[k]);
+        strcpy(c->write_value[k], eq + 1);
+    }
+    c->n_writes = n;
+    c->n_stats = stats ? split(stats, ",", c->stat_file, MAX_FILES, arg) : 0;
+}
+
+/* A file that does not exist is skipped: the library writes some (swap)
+   best effort. */
+static void write_file(const char *path, const char *value) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return;
+    if (fd < 0) bench_die("open %s: %s", path, strerror(errno));
+    if (write(fd, value, strlen(value)) < 0) bench_die("write %s to %s: %s", value, path, strerror(errno));
+    close(fd);
+}
+
+static long seq;
+
+static void run_true(void) {
+    char path[800];
+    seq++;
+    for (int i = 0; i < n_cgs; i++) {
+        struct cgroup_spec *c = &cgs[i];
+        snprintf(c->dir, sizeof c->dir, "%s/floor-%ld-%ld", c->parent, (long)getpid(), seq);
+        snprintf(c->procs, sizeof c->procs, "%s/cgroup.procs", c->dir);
+        if (mkdir(c->dir, 0755) != 0) bench_die("mkdir %s: %s", c->dir, strerror(errno));
+        for (int k = 0; k < c->n_writes; k++) {
+            snprintf(path, sizeof path, "%s/%s", c->dir, c->write_file[k]);
+            write_file(path, c->write_value[k]);
+        }
+    }
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+        bench_die("pipe2: %s", strerror(errno));
+    pid_t pid = vfork();
+    if (pid < 0) bench_die("vfork: %s", strerror(errno));
+    if (pid == 0) { /* system calls only: this runs on the parent's memory */
+        for (int i = 0; i < n_cgs; i++) {
+            int fd = open(cgs[i].procs, O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
+            close(fd);
+        }
+        int null = open("/dev/null", O_RDONLY);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0 || setpgid(0, 0) < 0)
+            _exit(126);
+        char *const args[] = {"/bin/true", NULL};
+        execve(args[0], args, environ);
+        _exit(127);
+    }
+    close(out[1]);
+    close(err[1]);
+    struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    int open_fds = 2;
+    char buf[4096];
+    while (open_fds > 0) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            bench_die("poll: %s", strerror(errno));
+        }
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+            if (read(fds[i].fd, buf, sizeof buf) <= 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+            }
+        }
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) bench_die("waitpid: %s", strerror(errno));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        bench_die("/bin/true failed (status %#x: 126 is a cgroup join or stdio step)", status);
+    for (int i = 0; i < n_cgs; i++) {
+        struct cgroup_spec *c = &cgs[i];
+        for (int k = 0; k < c->n_stats; k++) {
+            snprintf(path, sizeof path, "%s/%s", c->dir, c->stat_file[k]);
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) bench_die("open %s: %s", path, strerror(errno));
+            if (read(fd, buf, sizeof buf) < 0) bench_die("read %s: %s", path, strerror(errno));
+            close(fd);
+        }
+        if (rmdir(c->dir) != 0) bench_die("rmdir %s: %s", c->dir, strerror(errno));
+    }
+}
+
+int main(int argc, char **argv) {
+    long n = bench_opt(argc, argv, "--n", 2000);
+    long chunk = bench_opt(argc, argv, "--chunk", 100);
+    const char *name = bench_opt_str(argc, argv, "--name", "spawn_cgroups_base");
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--cgroup") == 0) parse_cgroup(argv[++i]);
+    if (n_cgs == 0) bench_die("at least one --cgroup is required");
+    for (int i = 0; i < n_cgs; i++) {
+        if (mkdir(cgs[i].parent, 0755) == 0)
+            cgs[i].made_parent = 1;
+        else if (errno != EEXIST)
+            bench_die("mkdir %s: %s", cgs[i].parent, strerror(errno));
+    }
+
+    for (int i = 0; i < 20; i++) run_true(); /* warm-up */
+    bench_chunks_t chunks = {0};
+    double cpu0 = bench_cpu();
+    for (long done = 0; done < n;) {
+        long k = n - done < chunk ? n - done : chunk;
+        double t0 = bench_now();
+        for (long j = 0; j < k; j++) run_true();
+        bench_chunk_add(&chunks, bench_now() - t0, k);
+        done += k;
+    }
+    double cpu_us = (bench_cpu() - cpu0) / (double)n * 1e6;
+    for (int i = 0; i < n_cgs; i++)
+        if (cgs[i].made_parent) rmdir(cgs[i].parent);
+    double median = bench_median(&chunks); /* sorts the chunks: the best is then first */
+    bench_result(name, median * 1e6, "us/run",
+                 ", \"best\": %.6g, \"cpu_us\": %.6g, \"n\": %ld, \"cgroups\": %d",
+                 chunks.per_op[0] * 1e6, cpu_us, n, n_cgs);
+    return 0;
+}
