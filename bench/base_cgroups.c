@@ -12,6 +12,10 @@
  *   base_cgroups --cgroup 'PARENT|FILE=VALUE,...|STAT,...' [--cgroup ...]
  *                [--n 2000] [--chunk 100] [--name spawn_cgroups_base]
  *
+ * A FILE written as ?FILE is best effort (the library writes swap limits so),
+ * and as ^FILE it is the parent's, written once at the start (v2's
+ * cgroup.subtree_control, which a parent made here starts without).
+ *
  * bench/run.py passes the parents the library itself used (read from
  * /proc/self/cgroup of a task it ran) and the files the library writes and
  * reads there. A parent that does not exist is made and removed at the end.
@@ -82,17 +86,25 @@ static void parse_cgroup(const char *arg) {
     c->n_stats = stats ? split(stats, ",", c->stat_file, MAX_FILES, arg) : 0;
 }
 
-/* A file that does not exist is skipped: the library writes some (swap)
-   best effort. */
-static void write_file(const char *path, const char *value) {
+/* Writes value to path; best_effort skips a file that does not exist. */
+static void write_file(const char *path, const char *value, int best_effort) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) return;
+    if (fd < 0 && errno == ENOENT && best_effort) return;
     if (fd < 0) bench_die("open %s: %s", path, strerror(errno));
     if (write(fd, value, strlen(value)) < 0) bench_die("write %s to %s: %s", value, path, strerror(errno));
     close(fd);
 }
 
 static long seq;
+
+/* At exit, bench_die's included: this run's directories (those made), then
+   the parents made here. */
+static void remove_cgroups(void) {
+    for (int i = 0; i < n_cgs; i++)
+        if (cgs[i].dir[0]) rmdir(cgs[i].dir);
+    for (int i = 0; i < n_cgs; i++)
+        if (cgs[i].made_parent) rmdir(cgs[i].parent);
+}
 
 static void run_true(void) {
     char path[800];
@@ -101,10 +113,16 @@ static void run_true(void) {
         struct cgroup_spec *c = &cgs[i];
         snprintf(c->dir, sizeof c->dir, "%s/floor-%ld-%ld", c->parent, (long)getpid(), seq);
         snprintf(c->procs, sizeof c->procs, "%s/cgroup.procs", c->dir);
-        if (mkdir(c->dir, 0755) != 0) bench_die("mkdir %s: %s", c->dir, strerror(errno));
+        if (mkdir(c->dir, 0755) != 0) {
+            c->dir[0] = '\0';
+            bench_die("mkdir %s/floor-...: %s", c->parent, strerror(errno));
+        }
         for (int k = 0; k < c->n_writes; k++) {
-            snprintf(path, sizeof path, "%s/%s", c->dir, c->write_file[k]);
-            write_file(path, c->write_value[k]);
+            const char *f = c->write_file[k];
+            if (f[0] == '^') continue;
+            int best_effort = f[0] == '?';
+            snprintf(path, sizeof path, "%s/%s", c->dir, f + best_effort);
+            write_file(path, c->write_value[k], best_effort);
         }
     }
     int out[2], err[2];
@@ -159,6 +177,7 @@ static void run_true(void) {
             close(fd);
         }
         if (rmdir(c->dir) != 0) bench_die("rmdir %s: %s", c->dir, strerror(errno));
+        c->dir[0] = '\0';
     }
 }
 
@@ -169,11 +188,18 @@ int main(int argc, char **argv) {
     for (int i = 1; i + 1 < argc; i++)
         if (strcmp(argv[i], "--cgroup") == 0) parse_cgroup(argv[++i]);
     if (n_cgs == 0) bench_die("at least one --cgroup is required");
+    atexit(remove_cgroups);
     for (int i = 0; i < n_cgs; i++) {
         if (mkdir(cgs[i].parent, 0755) == 0)
             cgs[i].made_parent = 1;
         else if (errno != EEXIST)
             bench_die("mkdir %s: %s", cgs[i].parent, strerror(errno));
+        for (int k = 0; k < cgs[i].n_writes; k++) {
+            if (cgs[i].write_file[k][0] != '^') continue;
+            char path[600];
+            snprintf(path, sizeof path, "%.511s/%.63s", cgs[i].parent, cgs[i].write_file[k] + 1);
+            write_file(path, cgs[i].write_value[k], 0);
+        }
     }
 
     for (int i = 0; i < 20; i++) run_true(); /* warm-up */
@@ -187,8 +213,6 @@ int main(int argc, char **argv) {
         done += k;
     }
     double cpu_us = (bench_cpu() - cpu0) / (double)n * 1e6;
-    for (int i = 0; i < n_cgs; i++)
-        if (cgs[i].made_parent) rmdir(cgs[i].parent);
     double median = bench_median(&chunks); /* sorts the chunks: the best is then first */
     bench_result(name, median * 1e6, "us/run",
                  ", \"best\": %.6g, \"cpu_us\": %.6g, \"n\": %ld, \"cgroups\": %d",

@@ -161,6 +161,7 @@ def cgroup_floor(s: Suite, spawn: str, config: dict) -> list[str]:
     except (OSError, subprocess.SubprocessError) as e:
         s.notes.append(f"figure 1, floor: not measured ({e})")
         return []
+    known = {line.split()[0] for line in Path("/proc/cgroups").read_text().splitlines()[1:] if line.strip()}
     mounts = {}  # "" for v2, else a v1 hierarchy's controllers: (mount root, mount point)
     for line in Path("/proc/self/mountinfo").read_text().splitlines():
         left, _, right = line.partition(" - ")
@@ -168,7 +169,7 @@ def cgroup_floor(s: Suite, spawn: str, config: dict) -> list[str]:
         if r and r[0] == "cgroup2":
             mounts[""] = (f[3], f[4])
         elif r and r[0] == "cgroup":
-            names = [o for o in r[2].split(",") if o not in ("rw", "ro")]
+            names = [o for o in r[2].split(",") if o in known or o.startswith("name=")]
             mounts[",".join(sorted(names))] = (f[3], f[4])
     cg = config.get("cgroups", {})
     task = []  # (controllers, path) of the probe task's own cgroups
@@ -189,14 +190,17 @@ def cgroup_floor(s: Suite, spawn: str, config: dict) -> list[str]:
             writes.append("cgroup.max.depth=0")
             stats.append("cpu.stat")
             # A limit goes to v2 where no v1 hierarchy took it.
-            if "memory" in cg and "memory" not in on_v1:
-                writes += [f"memory.max={cg['memory']}", "memory.swap.max=0"]
+            enable = [c for c in ("memory", "pids") if c in cg and c not in on_v1]
+            if enable:
+                writes.append("^cgroup.subtree_control=" + " ".join("+" + c for c in enable))
+            if "memory" in enable:
+                writes += [f"memory.max={cg['memory']}", "?memory.swap.max=0"]
                 stats += ["memory.peak", "memory.events"]
-            if "pids" in cg and "pids" not in on_v1:
+            if "pids" in enable:
                 writes.append(f"pids.max={cg['pids']}")
         else:
             if "memory" in cg and "memory" in have:
-                writes += [f"memory.limit_in_bytes={cg['memory']}", "memory.swappiness=0"]
+                writes += [f"memory.limit_in_bytes={cg['memory']}", "?memory.swappiness=0"]
                 stats += ["memory.max_usage_in_bytes", "memory.oom_control"]
             if "pids" in cg and "pids" in have:
                 writes.append(f"pids.max={cg['pids']}")
