@@ -24,12 +24,7 @@
 #define BENCH_NO_LIBRARY
 #include "bench.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-
-extern char **environ;
 
 #define MAX_CGROUPS 8
 #define MAX_FILES 8
@@ -145,28 +140,10 @@ static void run_true(void) {
     }
     close(out[1]);
     close(err[1]);
-    struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    int open_fds = 2;
-    char buf[4096];
-    while (open_fds > 0) {
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            bench_die("poll: %s", strerror(errno));
-        }
-        for (int i = 0; i < 2; i++) {
-            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-            if (read(fds[i].fd, buf, sizeof buf) <= 0) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) bench_die("waitpid: %s", strerror(errno));
+    int status = bench_drain_and_wait(out[0], err[0], pid);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         bench_die("/bin/true failed (status %#x: 126 is a cgroup join or stdio step)", status);
+    char buf[4096];
     for (int i = 0; i < n_cgs; i++) {
         struct cgroup_spec *c = &cgs[i];
         for (int k = 0; k < c->n_stats; k++) {
@@ -180,6 +157,8 @@ static void run_true(void) {
         c->dir[0] = '\0';
     }
 }
+
+static double run_batch(long k) { return bench_time_ops(run_true, k); }
 
 int main(int argc, char **argv) {
     long n = bench_opt(argc, argv, "--n", 2000);
@@ -205,13 +184,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 20; i++) run_true(); /* warm-up */
     bench_chunks_t chunks = {0};
     double cpu0 = bench_cpu();
-    for (long done = 0; done < n;) {
-        long k = n - done < chunk ? n - done : chunk;
-        double t0 = bench_now();
-        for (long j = 0; j < k; j++) run_true();
-        bench_chunk_add(&chunks, bench_now() - t0, k);
-        done += k;
-    }
+    bench_time_chunks(&chunks, n, chunk, run_batch);
     double cpu_us = (bench_cpu() - cpu0) / (double)n * 1e6;
     double median = bench_median(&chunks); /* sorts the chunks: the best is then first */
     bench_result(name, median * 1e6, "us/run",

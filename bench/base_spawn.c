@@ -10,14 +10,7 @@
 #define BENCH_NO_LIBRARY
 #include "bench.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
-#include <spawn.h>
 #include <stdatomic.h>
-#include <sys/wait.h>
-
-extern char **environ;
 
 static void run_true(void) {
     int out[2], err[2];
@@ -40,31 +33,12 @@ static void run_true(void) {
     if (rc != 0) bench_die("posix_spawn: %s", strerror(rc));
     close(out[1]);
     close(err[1]);
-
-    struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    int open_fds = 2;
-    char buf[65536];
-    while (open_fds > 0) {
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            bench_die("poll: %s", strerror(errno));
-        }
-        for (int i = 0; i < 2; i++) {
-            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-            if (read(fds[i].fd, buf, sizeof buf) <= 0) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) bench_die("waitpid: %s", strerror(errno));
+    int status = bench_drain_and_wait(out[0], err[0], pid);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) bench_die("/bin/true failed");
 }
 
 static atomic_long remaining;
+static long threads = 1;
 
 static void *worker(void *arg) {
     (void)arg;
@@ -73,7 +47,7 @@ static void *worker(void *arg) {
 }
 
 /* Runs k /bin/true from `threads` threads at once; returns the seconds. */
-static double run_batch(long k, long threads) {
+static double run_batch(long k) {
     atomic_store(&remaining, k);
     double t0 = bench_now();
     if (threads <= 1)
@@ -86,19 +60,15 @@ static double run_batch(long k, long threads) {
 int main(int argc, char **argv) {
     long n = bench_opt(argc, argv, "--n", 2000);
     long chunk = bench_opt(argc, argv, "--chunk", 100);
-    long threads = bench_opt(argc, argv, "--threads", 1);
+    threads = bench_opt(argc, argv, "--threads", 1);
     long heap = bench_opt(argc, argv, "--heap-mib", 0);
     const char *name = bench_opt_str(argc, argv, "--name", "spawn_base");
     bench_touch_heap(heap);
 
-    run_batch(threads > 1 ? 64 : 20, threads); /* warm-up */
+    run_batch(threads > 1 ? 64 : 20); /* warm-up */
     bench_chunks_t chunks = {0};
     double cpu0 = bench_cpu();
-    for (long done = 0; done < n;) {
-        long k = n - done < chunk ? n - done : chunk;
-        bench_chunk_add(&chunks, run_batch(k, threads), k);
-        done += k;
-    }
+    bench_time_chunks(&chunks, n, chunk, run_batch);
     double cpu_us = (bench_cpu() - cpu0) / (double)n * 1e6;
     double median = bench_median(&chunks);
     if (threads <= 1)

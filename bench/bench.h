@@ -59,7 +59,9 @@ static inline void bench_run_threads(long threads, void *(*worker)(void *)) {
 
 #ifdef BENCH_NO_LIBRARY
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
+#include <sys/wait.h>
 
 extern char **environ;
 
@@ -77,6 +79,32 @@ static inline int bench_spawn_stdout(char *const args[], pid_t *pid) {
     posix_spawn_file_actions_destroy(&fa);
     close(out[1]);
     return out[0];
+}
+
+/* Reads the read ends out and err to EOF, closes them, then waits for pid;
+   returns its wait status. */
+static inline int bench_drain_and_wait(int out, int err, pid_t pid) {
+    struct pollfd fds[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
+    int open_fds = 2;
+    char buf[65536];
+    while (open_fds > 0) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            bench_die("poll: %s", strerror(errno));
+        }
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+            if (read(fds[i].fd, buf, sizeof buf) <= 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+            }
+        }
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) bench_die("waitpid: %s", strerror(errno));
+    return status;
 }
 #endif
 
@@ -141,6 +169,24 @@ static inline void bench_chunk_add(bench_chunks_t *c, double secs, long ops) {
 static inline int bench_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* Times n operations in chunks of at most chunk: batch(k) runs k of them and
+   returns the seconds they took. */
+static inline void bench_time_chunks(bench_chunks_t *c, long n, long chunk, double (*batch)(long k)) {
+    for (long done = 0; done < n;) {
+        long k = n - done < chunk ? n - done : chunk;
+        bench_chunk_add(c, batch(k), k);
+        done += k;
+    }
+}
+
+/* Runs op k times in sequence; returns the seconds: a batch for
+   bench_time_chunks. */
+static inline double bench_time_ops(void (*op)(void), long k) {
+    double t0 = bench_now();
+    for (long j = 0; j < k; j++) op();
+    return bench_now() - t0;
 }
 
 /* Sorts the chunks; then per_op[0] is the best, bench_median the median. */

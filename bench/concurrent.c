@@ -13,6 +13,7 @@
 static solti_runner_t runner;
 static const char *spec;
 static atomic_long remaining;
+static long threads;
 
 static void *worker(void *arg) {
     (void)arg;
@@ -24,7 +25,7 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-static double run_batch(long k, long threads) {
+static double run_batch(long k) {
     atomic_store(&remaining, k);
     double t0 = bench_now();
     bench_run_threads(threads, worker);
@@ -34,7 +35,7 @@ static double run_batch(long k, long threads) {
 int main(int argc, char **argv) {
     long n = bench_opt(argc, argv, "--n", 2000);
     long chunk = bench_opt(argc, argv, "--chunk", 500);
-    long threads = bench_opt(argc, argv, "--threads", 32);
+    threads = bench_opt(argc, argv, "--threads", 32);
     const char *name = bench_opt_str(argc, argv, "--name", "concurrent_lib");
     if (threads < 1 || threads > 256) bench_die("--threads must be 1..256");
 
@@ -42,14 +43,10 @@ int main(int argc, char **argv) {
     const char *const argv_true[] = {"/bin/true", NULL};
     spec = bench_spec("true", argv_true, "");
 
-    run_batch(64, threads); /* warm-up */
+    run_batch(64); /* warm-up */
     bench_chunks_t chunks = {0};
     double cpu0 = bench_cpu();
-    for (long done = 0; done < n;) {
-        long k = n - done < chunk ? n - done : chunk;
-        bench_chunk_add(&chunks, run_batch(k, threads), k);
-        done += k;
-    }
+    bench_time_chunks(&chunks, n, chunk, run_batch);
     double cpu_us = (bench_cpu() - cpu0) / (double)n * 1e6;
     CALL(solti_runner_free(runner));
     double median = bench_median(&chunks);

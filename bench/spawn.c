@@ -33,6 +33,8 @@ static void run_once(void) {
     if (ex.outcome != SOLTI_OUTCOME_SUCCESS) bench_die("/bin/true: %s", ex.reason);
 }
 
+static double run_batch(long k) { return bench_time_ops(run_once, k); }
+
 /* One task that prints its /proc/self/cgroup; its lines go to stdout. */
 static void show_cgroups(solti_runner_t r) {
     const char *const argv_cat[] = {"/bin/cat", "/proc/self/cgroup", NULL};
@@ -78,13 +80,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 20; i++) run_once(); /* warm-up */
     bench_chunks_t chunks = {0};
     double cpu0 = bench_cpu();
-    for (long done = 0; done < n;) {
-        long k = n - done < chunk ? n - done : chunk;
-        double t0 = bench_now();
-        for (long j = 0; j < k; j++) run_once();
-        bench_chunk_add(&chunks, bench_now() - t0, k);
-        done += k;
-    }
+    bench_time_chunks(&chunks, n, chunk, run_batch);
     double cpu = bench_cpu() - cpu0;
     if (task != 0) CALL(solti_task_free(task));
     CALL(solti_runner_free(runner));
