@@ -418,12 +418,12 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f)
 
 /* The compiler may emit calls to these for struct copies and zeroing. The empty
  * asm keeps it from turning the loops back into calls to themselves. In the
- * library they are local: nothing else there must call them. A local one the
- * code never names is not emitted, and a call the compiler adds for a struct
- * assignment then stays undefined (aarch64 does this for the plan), so the
- * shim copies and zeroes large structs by naming these. */
+ * library they are local: nothing else there must call them. They are marked
+ * used, since a local function the code never names is not emitted, and a
+ * call the compiler adds itself (aarch64 does for the plan's assignment)
+ * would then stay undefined. */
 #ifdef SOLTI_SHIM_IN_LIBRARY
-#define SHIM_LOCAL static __attribute__((unused))
+#define SHIM_LOCAL static __attribute__((used))
 #else
 #define SHIM_LOCAL
 #endif
@@ -1719,7 +1719,7 @@ static __attribute__((noreturn)) void run_shim(long *sp, struct target_watch *w)
 	 * that changes its credentials gets a private copy of the memory
 	 * instead: the kernel marks the memory of a process whose uid or gid
 	 * changes undumpable, and that must not be the host's. */
-	memcpy(&target_plan, &plan, sizeof plan);
+	target_plan = plan;
 	if (plan.has_uid || plan.has_gid || plan.has_groups)
 		flags = SIGCHLD_;
 	if (w) {
