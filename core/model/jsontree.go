@@ -64,8 +64,18 @@ const maxJSONDepth = 128
 
 // parseJSON reads exactly one JSON value from data. Anything but whitespace
 // after it is an error: a second object glued to the first is a caller bug
-// that should not pass as "the first object".
+// that should not pass as "the first object". A document scanJSON reads is
+// not read again; decodeJSON reads the others and names what is wrong.
 func parseJSON(data []byte) (*jsonValue, *fieldError) {
+	if v, ok := scanJSON(data); ok {
+		return v, nil
+	}
+	return decodeJSON(data)
+}
+
+// decodeJSON is parseJSON with encoding/json, whose errors say where a
+// document is malformed.
+func decodeJSON(data []byte) (*jsonValue, *fieldError) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	// encoding/json replaces invalid UTF-8 in strings with U+FFFD without a
