@@ -81,7 +81,7 @@ bench: all
 # new interesting input (60 s by default), which would otherwise eat most of
 # a short run.
 FUZZTIME ?= 30s
-FUZZ_TARGETS ?= core/model:FuzzParseTaskSpec core/model:FuzzParseRunnerConfig \
+FUZZ_TARGETS ?= core/model:FuzzParseTaskSpec core/model:FuzzParseRunnerConfig core/model:FuzzScanJSON \
                 core/model:FuzzDecodeBody core/output:FuzzFramer core/output:FuzzLineWriterRuns \
                 core/runner:FuzzSpawnValidNumbers
 #
