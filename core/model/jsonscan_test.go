@@ -128,12 +128,34 @@ func FuzzScanJSON(f *testing.F) {
 	})
 }
 
+// The spec the spawn bench builds, and SPEC section 2's example (about 500
+// bytes): the whole parse, and the tree alone by each reader.
 func BenchmarkParseTaskSpec(b *testing.B) {
-	spec := []byte(scannedDocuments[2])
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ParseTaskSpec(spec); err != nil {
-			b.Fatal(err)
-		}
+	for name, spec := range map[string]string{"bench-spec": scannedDocuments[2], "spec-example": specExample} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseTaskSpec([]byte(spec)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkJSONTree(b *testing.B) {
+	for name, read := range map[string]func([]byte) bool{
+		"scan":   func(d []byte) bool { _, ok := scanJSON(d); return ok },
+		"decode": func(d []byte) bool { _, err := decodeJSON(d); return err == nil },
+	} {
+		b.Run(name, func(b *testing.B) {
+			data := []byte(specExample)
+			b.ReportAllocs()
+			for b.Loop() {
+				if !read(data) {
+					b.Fatal("not read")
+				}
+			}
+		})
 	}
 }
