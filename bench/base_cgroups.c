@@ -10,7 +10,15 @@
  *   - after the wait, the named stat files read, then the directories removed.
  *
  *   base_cgroups --cgroup 'PARENT|FILE=VALUE,...|STAT,...' [--cgroup ...]
+ *                [--ahead] [--no-join]
  *                [--n 2000] [--chunk 100] [--name spawn_cgroups_base]
+ *
+ * --ahead measures the design that makes cgroups ahead and removes them off
+ * the spawn path: a thread keeps AHEAD_SETS runs' directories made and
+ * limited before they are needed, the run takes one, and another thread
+ * removes it after the run has read it. --no-join leaves the child in the
+ * host's cgroups (the directories are still made, limited, read and
+ * removed), which isolates the cost of running a child in a fresh cgroup.
  *
  * A FILE written as ?FILE is best effort (the library writes swap limits so),
  * and as ^FILE it is the parent's, written once at the start (v2's
@@ -25,6 +33,7 @@
 #include "bench.h"
 
 #include <sys/stat.h>
+#include <pthread.h>
 
 #define MAX_CGROUPS 8
 #define MAX_FILES 8
@@ -35,12 +44,15 @@ struct cgroup_spec {
     int n_writes, n_stats;
     char write_file[MAX_FILES][64], write_value[MAX_FILES][64];
     char stat_file[MAX_FILES][64];
-    char dir[640];    /* this run's directory */
-    char procs[704];  /* its cgroup.procs */
 };
 
 static struct cgroup_spec cgs[MAX_CGROUPS];
 static int n_cgs;
+
+/* One run's directories, one under each parent ("" where none is made). */
+struct run_set {
+    char dir[MAX_CGROUPS][640];
+};
 
 /* Splits s at sep into at most max fields of up to 63 bytes. */
 static int split(char *s, const char *sep, char out[][64], int max, const char *arg) {
@@ -90,44 +102,187 @@ static void write_file(const char *path, const char *value, int best_effort) {
     close(fd);
 }
 
-static long seq;
-
-/* At exit, bench_die's included: this run's directories (those made), then
-   the parents made here. */
-static void remove_cgroups(void) {
-    for (int i = 0; i < n_cgs; i++)
-        if (cgs[i].dir[0]) rmdir(cgs[i].dir);
-    for (int i = 0; i < n_cgs; i++)
-        if (cgs[i].made_parent) rmdir(cgs[i].parent);
-}
-
-static void run_true(void) {
+/* Makes a run's directories and writes their files; the error, or NULL.
+   Safe on any thread: it reports instead of dying, and set records each
+   directory as soon as it exists, for remove_set. */
+static const char *make_set(struct run_set *set, long seq, char *err, size_t len) {
     char path[800];
-    seq++;
+    for (int i = 0; i < n_cgs; i++) set->dir[i][0] = '\0';
     for (int i = 0; i < n_cgs; i++) {
         struct cgroup_spec *c = &cgs[i];
-        snprintf(c->dir, sizeof c->dir, "%s/floor-%ld-%ld", c->parent, (long)getpid(), seq);
-        snprintf(c->procs, sizeof c->procs, "%s/cgroup.procs", c->dir);
-        if (mkdir(c->dir, 0755) != 0) {
-            c->dir[0] = '\0';
-            bench_die("mkdir %s/floor-...: %s", c->parent, strerror(errno));
+        snprintf(set->dir[i], sizeof set->dir[i], "%s/floor-%ld-%ld", c->parent, (long)getpid(), seq);
+        if (mkdir(set->dir[i], 0755) != 0) {
+            snprintf(err, len, "mkdir %s: %s", set->dir[i], strerror(errno));
+            set->dir[i][0] = '\0';
+            return err;
         }
         for (int k = 0; k < c->n_writes; k++) {
             const char *f = c->write_file[k];
             if (f[0] == '^') continue;
             int best_effort = f[0] == '?';
-            snprintf(path, sizeof path, "%s/%s", c->dir, f + best_effort);
-            write_file(path, c->write_value[k], best_effort);
+            snprintf(path, sizeof path, "%s/%s", set->dir[i], f + best_effort);
+            int fd = open(path, O_WRONLY | O_CLOEXEC);
+            if (fd < 0 && errno == ENOENT && best_effort) continue;
+            if (fd < 0 || write(fd, c->write_value[k], strlen(c->write_value[k])) < 0) {
+                snprintf(err, len, "write %s to %s: %s", c->write_value[k], path, strerror(errno));
+                if (fd >= 0) close(fd);
+                return err;
+            }
+            close(fd);
         }
     }
+    return NULL;
+}
+
+/* Removes what make_set made of a run's directories; the error, or NULL. */
+static const char *remove_set(struct run_set *set, char *err, size_t len) {
+    const char *failed = NULL;
+    for (int i = 0; i < n_cgs; i++) {
+        if (!set->dir[i][0]) continue;
+        if (rmdir(set->dir[i]) != 0 && !failed) {
+            snprintf(err, len, "rmdir %s: %s", set->dir[i], strerror(errno));
+            failed = err;
+        }
+        set->dir[i][0] = '\0';
+    }
+    return failed;
+}
+
+/* --ahead: sets made ahead by one thread, and sets used, removed behind by
+   another. Both queues are rings of AHEAD_SETS under mu. */
+#define AHEAD_SETS 4
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t changed;
+    pthread_t maker, remover;
+    int on, stopping, running;
+    struct run_set ready[AHEAD_SETS], used[AHEAD_SETS];
+    long n_ready, first_ready, n_used, first_used;
+    long made;         /* sets made so far: their sequence numbers */
+    char error[1024];  /* a thread's failure, for the main thread to die of */
+} ahead = {.mu = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+
+static void *make_ahead(void *arg) {
+    (void)arg;
+    char err[1024];
+    pthread_mutex_lock(&ahead.mu);
+    while (!ahead.stopping) {
+        if (ahead.n_ready == AHEAD_SETS) {
+            pthread_cond_wait(&ahead.changed, &ahead.mu);
+            continue;
+        }
+        struct run_set set;
+        long seq = ++ahead.made;
+        pthread_mutex_unlock(&ahead.mu);
+        const char *failed = make_set(&set, seq, err, sizeof err);
+        pthread_mutex_lock(&ahead.mu);
+        if (failed) {
+            char ignored[1024];
+            remove_set(&set, ignored, sizeof ignored);
+            snprintf(ahead.error, sizeof ahead.error, "%s", failed);
+            pthread_cond_broadcast(&ahead.changed);
+            break;
+        }
+        ahead.ready[(ahead.first_ready + ahead.n_ready++) % AHEAD_SETS] = set;
+        pthread_cond_broadcast(&ahead.changed);
+    }
+    pthread_mutex_unlock(&ahead.mu);
+    return NULL;
+}
+
+static void *remove_behind(void *arg) {
+    (void)arg;
+    char err[1024];
+    pthread_mutex_lock(&ahead.mu);
+    for (;;) {
+        if (ahead.n_used == 0) {
+            if (ahead.stopping) break;
+            pthread_cond_wait(&ahead.changed, &ahead.mu);
+            continue;
+        }
+        struct run_set set = ahead.used[ahead.first_used];
+        pthread_mutex_unlock(&ahead.mu);
+        const char *failed = remove_set(&set, err, sizeof err);
+        pthread_mutex_lock(&ahead.mu);
+        ahead.first_used = (ahead.first_used + 1) % AHEAD_SETS;
+        ahead.n_used--;
+        if (failed && !ahead.error[0]) snprintf(ahead.error, sizeof ahead.error, "%s", failed);
+        pthread_cond_broadcast(&ahead.changed);
+    }
+    pthread_mutex_unlock(&ahead.mu);
+    return NULL;
+}
+
+static void take_ahead(struct run_set *set) {
+    pthread_mutex_lock(&ahead.mu);
+    while (ahead.n_ready == 0 && !ahead.error[0]) pthread_cond_wait(&ahead.changed, &ahead.mu);
+    if (ahead.error[0]) {
+        pthread_mutex_unlock(&ahead.mu);
+        bench_die("--ahead: %s", ahead.error);
+    }
+    *set = ahead.ready[ahead.first_ready];
+    ahead.first_ready = (ahead.first_ready + 1) % AHEAD_SETS;
+    ahead.n_ready--;
+    pthread_cond_broadcast(&ahead.changed);
+    pthread_mutex_unlock(&ahead.mu);
+}
+
+static void give_behind(struct run_set *set) {
+    pthread_mutex_lock(&ahead.mu);
+    while (ahead.n_used == AHEAD_SETS && !ahead.error[0]) pthread_cond_wait(&ahead.changed, &ahead.mu);
+    if (ahead.error[0]) {
+        pthread_mutex_unlock(&ahead.mu);
+        bench_die("--ahead: %s", ahead.error);
+    }
+    ahead.used[(ahead.first_used + ahead.n_used++) % AHEAD_SETS] = *set;
+    memset(set, 0, sizeof *set); /* the remover's now */
+    pthread_cond_broadcast(&ahead.changed);
+    pthread_mutex_unlock(&ahead.mu);
+}
+
+static long seq;
+static int join = 1;
+static struct run_set current; /* the run's directories while it runs */
+
+/* At exit, bench_die's included: --ahead's threads stopped (the remover
+   after its queue), the sets made and not removed, then the parents made
+   here. Only the main thread dies, so the threads can be joined. */
+static void remove_cgroups(void) {
+    char err[1024];
+    if (ahead.running) {
+        pthread_mutex_lock(&ahead.mu);
+        ahead.stopping = 1;
+        pthread_cond_broadcast(&ahead.changed);
+        pthread_mutex_unlock(&ahead.mu);
+        pthread_join(ahead.maker, NULL);
+        pthread_join(ahead.remover, NULL);
+        ahead.running = 0;
+        for (; ahead.n_ready > 0; ahead.n_ready--, ahead.first_ready = (ahead.first_ready + 1) % AHEAD_SETS)
+            remove_set(&ahead.ready[ahead.first_ready], err, sizeof err);
+    }
+    remove_set(&current, err, sizeof err);
+    for (int i = 0; i < n_cgs; i++)
+        if (cgs[i].made_parent) rmdir(cgs[i].parent);
+}
+
+static void run_true(void) {
+    char path[800], failure[1024];
+    char procs[MAX_CGROUPS][704];
+    seq++;
+    if (ahead.on) {
+        take_ahead(&current);
+    } else if (make_set(&current, seq, failure, sizeof failure)) {
+        bench_die("%s", failure);
+    }
+    for (int i = 0; i < n_cgs; i++) snprintf(procs[i], sizeof procs[i], "%s/cgroup.procs", current.dir[i]);
     int out[2], err[2];
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
         bench_die("pipe2: %s", strerror(errno));
     pid_t pid = vfork();
     if (pid < 0) bench_die("vfork: %s", strerror(errno));
     if (pid == 0) { /* system calls only: this runs on the parent's memory */
-        for (int i = 0; i < n_cgs; i++) {
-            int fd = open(cgs[i].procs, O_WRONLY | O_CLOEXEC);
+        for (int i = 0; i < n_cgs && join; i++) {
+            int fd = open(procs[i], O_WRONLY | O_CLOEXEC);
             if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
             close(fd);
         }
@@ -147,14 +302,17 @@ static void run_true(void) {
     for (int i = 0; i < n_cgs; i++) {
         struct cgroup_spec *c = &cgs[i];
         for (int k = 0; k < c->n_stats; k++) {
-            snprintf(path, sizeof path, "%s/%s", c->dir, c->stat_file[k]);
+            snprintf(path, sizeof path, "%s/%s", current.dir[i], c->stat_file[k]);
             int fd = open(path, O_RDONLY | O_CLOEXEC);
             if (fd < 0) bench_die("open %s: %s", path, strerror(errno));
             if (read(fd, buf, sizeof buf) < 0) bench_die("read %s: %s", path, strerror(errno));
             close(fd);
         }
-        if (rmdir(c->dir) != 0) bench_die("rmdir %s: %s", c->dir, strerror(errno));
-        c->dir[0] = '\0';
+    }
+    if (ahead.on) {
+        give_behind(&current);
+    } else if (remove_set(&current, failure, sizeof failure)) {
+        bench_die("%s", failure);
     }
 }
 
@@ -167,6 +325,8 @@ int main(int argc, char **argv) {
     for (int i = 1; i + 1 < argc; i++)
         if (strcmp(argv[i], "--cgroup") == 0) parse_cgroup(argv[++i]);
     if (n_cgs == 0) bench_die("at least one --cgroup is required");
+    ahead.on = bench_flag(argc, argv, "--ahead");
+    join = !bench_flag(argc, argv, "--no-join");
     atexit(remove_cgroups);
     for (int i = 0; i < n_cgs; i++) {
         if (mkdir(cgs[i].parent, 0755) == 0)
@@ -181,6 +341,12 @@ int main(int argc, char **argv) {
         }
     }
 
+    if (ahead.on) {
+        if (pthread_create(&ahead.maker, NULL, make_ahead, NULL) != 0 ||
+            pthread_create(&ahead.remover, NULL, remove_behind, NULL) != 0)
+            bench_die("pthread_create");
+        ahead.running = 1;
+    }
     for (int i = 0; i < 20; i++) run_true(); /* warm-up */
     bench_chunks_t chunks = {0};
     double cpu0 = bench_cpu();
@@ -188,7 +354,7 @@ int main(int argc, char **argv) {
     double cpu_us = (bench_cpu() - cpu0) / (double)n * 1e6;
     double median = bench_median(&chunks); /* sorts the chunks: the best is then first */
     bench_result(name, median * 1e6, "us/run",
-                 ", \"best\": %.6g, \"cpu_us\": %.6g, \"n\": %ld, \"cgroups\": %d",
-                 chunks.per_op[0] * 1e6, cpu_us, n, n_cgs);
+                 ", \"best\": %.6g, \"cpu_us\": %.6g, \"n\": %ld, \"cgroups\": %d, \"ahead\": %d, \"join\": %d",
+                 chunks.per_op[0] * 1e6, cpu_us, n, n_cgs, ahead.on, join);
     return 0;
 }

@@ -127,6 +127,7 @@ def figure1(s: Suite) -> None:
     floor = [] if cgroup_note else cgroup_floor(s, spawn, sandbox)
     if floor:
         programs["floor"] = [str(s.bin / "base_cgroups"), *n, *floor]
+        programs["floor_ahead"] = [str(s.bin / "base_cgroups"), *n, *floor, "--ahead", "--name", "spawn_cgroups_ahead"]
     r = s.alternate(programs)
     b, lib, sb, heap = (r[k]["value"] for k in ("spawn_base", "spawn_lib", "spawn_sandbox", "spawn_heap"))
     s.rows.append(Row("1", "spawn + drain + wait of /bin/true, 2000 in sequence",
@@ -144,6 +145,9 @@ def figure1(s: Suite) -> None:
                           us(f), us(b) + " (posix_spawn)", f / b, "report", None))
         s.rows.append(Row("1", "the full sandbox against that floor", us(sb), us(f) + " (floor)",
                           sb / f, "report", None))
+        fa = r["spawn_cgroups_ahead"]["value"]
+        s.rows.append(Row("1", "floor, the cgroups made ahead and removed behind on other threads",
+                          us(fa), us(b) + " (posix_spawn)", fa / b, "report", None))
     s.rows.append(Row("1", "the same, host holding 1 GiB of touched heap",
                       us(heap), us(lib) + " (small host)", heap / lib, "<= 1.2", heap / lib <= 1.2))
     phases(s)
