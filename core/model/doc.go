@@ -30,11 +30,11 @@
 //
 // The tree is read by a plain scanner (jsonscan.go) when the document is
 // well formed, and by encoding/json's token stream otherwise, so that every
-// malformed-JSON message stays encoding/json's. For SPEC section 2's
-// example the tree takes 3.3 µs (82 allocations) scanned against 20 µs (344)
-// from the token stream, and the whole ParseTaskSpec 7-8.5 µs; for the
-// spawn bench's spec, 4 µs against 18. A table, the fuzz corpora and
-// FuzzScanJSON hold the scanner to encoding/json's reading.
+// malformed-JSON message stays encoding/json's. Measured alternately on 2
+// shared cores, the whole ParseTaskSpec of SPEC section 2's example went
+// from 23-26.5 µs (408 allocations) to 8.6-9.8 µs (146), and of the spawn
+// bench's spec from 9.6-10.2 µs (150) to 3.7-4.0 µs (67). A table, the fuzz
+// corpora and FuzzScanJSON hold the scanner to encoding/json's reading.
 
 // The package does not resolve programs, write script files, merge
 // environments or allocate run ids (that is the build step), and it knows
