@@ -93,13 +93,18 @@ static void parse_cgroup(const char *arg) {
     c->n_stats = stats ? split(stats, ",", c->stat_file, MAX_FILES, arg) : 0;
 }
 
-/* Writes value to path; best_effort skips a file that does not exist. */
-static void write_file(const char *path, const char *value, int best_effort) {
+/* Writes value to path; best_effort skips a file that does not exist.
+   Returns the error in err, or NULL: --ahead's thread must not die. */
+static const char *write_file(const char *path, const char *value, int best_effort, char *err, size_t len) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT && best_effort) return;
-    if (fd < 0) bench_die("open %s: %s", path, strerror(errno));
-    if (write(fd, value, strlen(value)) < 0) bench_die("write %s to %s: %s", value, path, strerror(errno));
+    if (fd < 0 && errno == ENOENT && best_effort) return NULL;
+    if (fd < 0 || write(fd, value, strlen(value)) < 0) {
+        snprintf(err, len, "write %s to %s: %s", value, path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return err;
+    }
     close(fd);
+    return NULL;
 }
 
 /* Makes a run's directories and writes their files; the error, or NULL.
@@ -121,14 +126,7 @@ static const char *make_set(struct run_set *set, long seq, char *err, size_t len
             if (f[0] == '^') continue;
             int best_effort = f[0] == '?';
             snprintf(path, sizeof path, "%s/%s", set->dir[i], f + best_effort);
-            int fd = open(path, O_WRONLY | O_CLOEXEC);
-            if (fd < 0 && errno == ENOENT && best_effort) continue;
-            if (fd < 0 || write(fd, c->write_value[k], strlen(c->write_value[k])) < 0) {
-                snprintf(err, len, "write %s to %s: %s", c->write_value[k], path, strerror(errno));
-                if (fd >= 0) close(fd);
-                return err;
-            }
-            close(fd);
+            if (write_file(path, c->write_value[k], best_effort, err, len)) return err;
         }
     }
     return NULL;
@@ -337,7 +335,8 @@ int main(int argc, char **argv) {
             if (cgs[i].write_file[k][0] != '^') continue;
             char path[600];
             snprintf(path, sizeof path, "%.511s/%.63s", cgs[i].parent, cgs[i].write_file[k] + 1);
-            write_file(path, cgs[i].write_value[k], 0);
+            char err[1024];
+            if (write_file(path, cgs[i].write_value[k], 0, err, sizeof err)) bench_die("%s", err);
         }
     }
 
