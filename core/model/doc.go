@@ -35,7 +35,7 @@
 // from 23-26.5 µs (408 allocations) to 8.6-9.8 µs (146), and of the spawn
 // bench's spec from 9.6-10.2 µs (150) to 3.7-4.0 µs (67). A table, the fuzz
 // corpora and FuzzScanJSON hold the scanner to encoding/json's reading.
-
+//
 // The package does not resolve programs, write script files, merge
 // environments or allocate run ids (that is the build step), and it knows
 // nothing about processes, cgroups or the shim. It is pure Go with no
