@@ -96,7 +96,7 @@ func (p *Parent) place(l *Layout) (placement, error) {
 		} else if len(p.limits) == 0 {
 			pl.v2Parent = dir // tracking only: no controller needed
 		} else if c, err := readFile(filepath.Join(dir, "cgroup.controllers")); err != nil {
-			if vanished(dir) {
+			if changedUnder(dir, func() error { _, err := readFile(filepath.Join(dir, "cgroup.controllers")); return err }) {
 				return pl, errParentGone(dir)
 			}
 			v2Why = "cannot read cgroup.controllers: " + errnoText(err)
@@ -114,7 +114,7 @@ func (p *Parent) place(l *Layout) (placement, error) {
 			r2 = "not in cgroup.controllers"
 		default:
 			if err := enableController(p.fs, pl.v2Parent, lim.controller); err != nil {
-				if vanished(pl.v2Parent) {
+				if changedUnder(pl.v2Parent, func() error { return enableController(p.fs, pl.v2Parent, lim.controller) }) {
 					return pl, errParentGone(pl.v2Parent)
 				}
 				r2 = "cannot enable in cgroup.subtree_control: " + errnoText(err)
@@ -136,7 +136,7 @@ func (p *Parent) place(l *Layout) (placement, error) {
 			if err := p.makeParent(dir); err != nil {
 				r1 = "cannot create " + dir + ": " + errnoText(err)
 			} else if err := exists(filepath.Join(dir, lim.v1Probe)); err != nil {
-				if vanished(dir) {
+				if changedUnder(dir, func() error { return exists(filepath.Join(dir, lim.v1Probe)) }) {
 					return pl, errParentGone(dir)
 				}
 				r1 = "no " + lim.v1Probe + " in " + dir
@@ -161,6 +161,16 @@ func (p *Parent) place(l *Layout) (placement, error) {
 // runner's Close removed it while empty. Prepare then places again.
 func vanished(dir string) bool {
 	return errors.Is(exists(dir), fs.ErrNotExist)
+}
+
+// changedUnder is for a look inside a parent just made that failed: true
+// when the parent is gone, or when the same look succeeds now. Another
+// runner's Close may have removed the parent and another runner's Prepare
+// made it again between the mkdir and the look, or the look may have come
+// while another runner's mkdir of it was not yet complete; either way
+// Prepare places again rather than take the failure for the host's answer.
+func changedUnder(dir string, look func() error) bool {
+	return vanished(dir) || look() == nil
 }
 
 func errParentGone(dir string) error {

@@ -330,3 +330,21 @@ func TestPrepareKeptPlacementFollowsChanges(t *testing.T) {
 	p.Close()
 	assertGone(t, parent)
 }
+
+// A failed look inside a parent sends Prepare to place again when the
+// parent went meanwhile, or came back (another runner's Close and Prepare)
+// so that the look now succeeds; only a look that still fails in a parent
+// that is there is the host's answer.
+func TestChangedUnderTellsARaceFromTheHostsAnswer(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "parent")
+	probe := filepath.Join(dir, "pids.max")
+	look := func() error { return exists(probe) }
+
+	assert.True(t, changedUnder(dir, look), "the parent is gone")
+
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	assert.False(t, changedUnder(dir, look), "the parent is there without the file: the host's answer")
+
+	require.NoError(t, os.WriteFile(probe, []byte("max\n"), 0o644))
+	assert.True(t, changedUnder(dir, look), "the parent came back whole: place again")
+}
