@@ -115,11 +115,17 @@ func (s *scanner) array(depth int) (*jsonValue, bool) {
 	}
 }
 
+// smallObject is how many members an object's keys are compared one by one
+// for a repeat before a set of them is made: the specs' objects are smaller,
+// and a document with a great many keys must not cost their square.
+const smallObject = 16
+
 func (s *scanner) object(depth int) (*jsonValue, bool) {
 	v := &jsonValue{kind: jsonObject}
 	if s.next('}') {
 		return v, true
 	}
+	var keys map[string]struct{}
 	for {
 		s.skipSpace()
 		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
@@ -129,12 +135,8 @@ func (s *scanner) object(depth int) (*jsonValue, bool) {
 		if !ok || !s.next(':') {
 			return nil, false
 		}
-		// The objects are small: a scan finds a repeated key sooner than a
-		// map is made.
-		for _, m := range v.members {
-			if m.key == key {
-				return nil, false
-			}
+		if s.repeated(v.members, &keys, key) {
+			return nil, false
 		}
 		value, ok := s.value(depth + 1)
 		if !ok {
@@ -148,6 +150,31 @@ func (s *scanner) object(depth int) (*jsonValue, bool) {
 			return nil, false
 		}
 	}
+}
+
+// repeated says whether key is among members' keys. Up to smallObject
+// members it compares them in turn (sooner than a map is made); past that it
+// keeps them in *keys.
+func (s *scanner) repeated(members []jsonMember, keys *map[string]struct{}, key string) bool {
+	if len(members) < smallObject {
+		for _, m := range members {
+			if m.key == key {
+				return true
+			}
+		}
+		return false
+	}
+	if *keys == nil {
+		*keys = make(map[string]struct{}, 2*len(members))
+		for _, m := range members {
+			(*keys)[m.key] = struct{}{}
+		}
+	}
+	if _, dup := (*keys)[key]; dup {
+		return true
+	}
+	(*keys)[key] = struct{}{}
+	return false
 }
 
 // str reads a string from its opening quote.

@@ -54,6 +54,31 @@ var declinedDocuments = []string{
 	strings.Repeat(`[`, maxJSONDepth+1) + strings.Repeat(`]`, maxJSONDepth+1),
 }
 
+// manyKeys is an object of n distinct keys, and then the keys extra.
+func manyKeys(n int, extra ...string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i < n; i++ {
+		b.WriteString(`"k` + strconv.Itoa(i) + `": ` + strconv.Itoa(i) + ", ")
+	}
+	for _, k := range extra {
+		b.WriteString(`"` + k + `": 0, `)
+	}
+	b.WriteString(`"last": true}`)
+	return b.String()
+}
+
+// Objects past smallObject members find repeats in a set: the first and
+// the last key, or two keys far apart, still count.
+func TestScanJSONRepeatsInLargeObjects(t *testing.T) {
+	for _, n := range []int{smallObject - 2, smallObject - 1, smallObject, smallObject + 1, 5000} {
+		assert.True(t, checkScanMatchesDecode(t, []byte(manyKeys(n))), "%d keys", n)
+		for _, dup := range []string{"k0", "k" + strconv.Itoa(n-1), "last"} {
+			assert.False(t, checkScanMatchesDecode(t, []byte(manyKeys(n, dup))), "%d keys, %s repeated", n, dup)
+		}
+	}
+}
+
 func TestScanJSONReadsAsEncodingJSON(t *testing.T) {
 	for i, doc := range scannedDocuments {
 		t.Run("scanned/"+strconv.Itoa(i), func(t *testing.T) {
