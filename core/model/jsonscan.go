@@ -135,7 +135,7 @@ func (s *scanner) object(depth int) (*jsonValue, bool) {
 		if !ok || !s.next(':') {
 			return nil, false
 		}
-		if s.repeated(v.members, &keys, key) {
+		if repeatedKey(v.members, &keys, key) {
 			return nil, false
 		}
 		value, ok := s.value(depth + 1)
@@ -152,10 +152,10 @@ func (s *scanner) object(depth int) (*jsonValue, bool) {
 	}
 }
 
-// repeated says whether key is among members' keys. Up to smallObject
+// repeatedKey says whether key is among members' keys. Up to smallObject
 // members it compares them in turn (sooner than a map is made); past that it
 // keeps them in *keys.
-func (s *scanner) repeated(members []jsonMember, keys *map[string]struct{}, key string) bool {
+func repeatedKey(members []jsonMember, keys *map[string]struct{}, key string) bool {
 	if len(members) < smallObject {
 		for _, m := range members {
 			if m.key == key {
