@@ -91,17 +91,21 @@ func (p *Parent) place(l *Layout) (placement, error) {
 		v2Why = why
 	} else {
 		v2Shown = dir
+		readControllers := func() (err error) {
+			v2Controllers, err = readFile(filepath.Join(dir, "cgroup.controllers"))
+			return err
+		}
 		if err := p.makeParent(dir); err != nil {
 			v2Why = "cannot create " + dir + ": " + errnoText(err)
 		} else if len(p.limits) == 0 {
 			pl.v2Parent = dir // tracking only: no controller needed
-		} else if c, err := readFile(filepath.Join(dir, "cgroup.controllers")); err != nil {
-			if changedUnder(dir, func() error { _, err := readFile(filepath.Join(dir, "cgroup.controllers")); return err }) {
+		} else if err := readControllers(); err != nil {
+			if changedUnder(dir, readControllers) {
 				return pl, errParentGone(dir)
 			}
 			v2Why = "cannot read cgroup.controllers: " + errnoText(err)
 		} else {
-			pl.v2Parent, v2Controllers = dir, c
+			pl.v2Parent = dir
 		}
 	}
 
@@ -113,8 +117,9 @@ func (p *Parent) place(l *Layout) (placement, error) {
 		case !hasWord(v2Controllers, lim.controller):
 			r2 = "not in cgroup.controllers"
 		default:
-			if err := enableController(p.fs, pl.v2Parent, lim.controller); err != nil {
-				if changedUnder(pl.v2Parent, func() error { return enableController(p.fs, pl.v2Parent, lim.controller) }) {
+			enable := func() error { return enableController(p.fs, pl.v2Parent, lim.controller) }
+			if err := enable(); err != nil {
+				if changedUnder(pl.v2Parent, enable) {
 					return pl, errParentGone(pl.v2Parent)
 				}
 				r2 = "cannot enable in cgroup.subtree_control: " + errnoText(err)
@@ -133,10 +138,11 @@ func (p *Parent) place(l *Layout) (placement, error) {
 			if shown == "" {
 				shown = dir
 			}
+			probe := func() error { return exists(filepath.Join(dir, lim.v1Probe)) }
 			if err := p.makeParent(dir); err != nil {
 				r1 = "cannot create " + dir + ": " + errnoText(err)
-			} else if err := exists(filepath.Join(dir, lim.v1Probe)); err != nil {
-				if changedUnder(dir, func() error { return exists(filepath.Join(dir, lim.v1Probe)) }) {
+			} else if err := probe(); err != nil {
+				if changedUnder(dir, probe) {
 					return pl, errParentGone(dir)
 				}
 				r1 = "no " + lim.v1Probe + " in " + dir
