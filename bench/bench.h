@@ -265,8 +265,8 @@ static inline int bench_check(int rc, const char *call, int line) {
 #define CALL(expr) bench_check((expr), #expr, __LINE__)
 
 /* Reads the events of task from *cursor until SOLTI_EOF; returns the LINE
-   events seen. */
-static inline uint64_t bench_drain(solti_task_t task, uint64_t *cursor) {
+   events seen, each also given to line when it is not NULL. */
+static inline uint64_t bench_drain_lines(solti_task_t task, uint64_t *cursor, void (*line)(const solti_event_t *)) {
     static _Thread_local solti_event_t evs[256];
     static _Thread_local char buf[1 << 16];
     uint64_t lines = 0;
@@ -275,8 +275,16 @@ static inline uint64_t bench_drain(solti_task_t task, uint64_t *cursor) {
         int rc = solti_task_poll(task, cursor, evs, 256, buf, sizeof buf, SOLTI_INFINITE, &n);
         if (rc == SOLTI_EOF) return lines;
         CALL(rc);
-        for (size_t i = 0; i < n; i++) lines += evs[i].kind == SOLTI_EVENT_LINE;
+        for (size_t i = 0; i < n; i++) {
+            if (evs[i].kind != SOLTI_EVENT_LINE) continue;
+            lines++;
+            if (line) line(&evs[i]);
+        }
     }
+}
+
+static inline uint64_t bench_drain(solti_task_t task, uint64_t *cursor) {
+    return bench_drain_lines(task, cursor, NULL);
 }
 
 /* Build, spawn, drain, wait, free: one whole run of a command; the exit

@@ -176,16 +176,17 @@ def cgroup_floor(s: Suite, spawn: str, config: dict) -> list[str]:
             names = [o for o in r[2].split(",") if o in known or o.startswith("name=")]
             mounts[",".join(sorted(names))] = (f[3], f[4])
     cg = config.get("cgroups", {})
-    task = []  # (controllers, path) of the probe task's own cgroups
+    task = []  # (controllers, mount key, path) of the probe task's own cgroups
     for line in out.splitlines():
         if line.startswith("CGROUP "):
             _, controllers, path = line[len("CGROUP "):].split(":", 2)
-            if "/bench-cgroups-" in path and ",".join(sorted(controllers.split(","))) in mounts:
-                task.append((controllers, path))
-    on_v1 = {c for controllers, _ in task for c in controllers.split(",") if controllers}
+            key = ",".join(sorted(controllers.split(",")))
+            if "/bench-cgroups-" in path and key in mounts:
+                task.append((controllers, key, path))
+    on_v1 = {c for controllers, _, _ in task for c in controllers.split(",") if controllers}
     args = []
-    for controllers, path in task:
-        root, point = mounts[",".join(sorted(controllers.split(",")))]
+    for controllers, key, path in task:
+        root, point = mounts[key]
         rel = path[len(root):] if root != "/" and path.startswith(root) else path
         parent = os.path.dirname(point.rstrip("/") + rel)
         have = set(controllers.split(","))

@@ -35,24 +35,18 @@ static void run_once(void) {
 
 static double run_batch(long k) { return bench_time_ops(run_once, k); }
 
+static void print_cgroup_line(const solti_event_t *ev) {
+    if (ev->stream == SOLTI_STDOUT) printf("CGROUP %.*s\n", (int)ev->len, (const char *)ev->data);
+}
+
 /* One task that prints its /proc/self/cgroup; its lines go to stdout. */
 static void show_cgroups(solti_runner_t r) {
     const char *const argv_cat[] = {"/bin/cat", "/proc/self/cgroup", NULL};
     solti_task_t t;
     CALL(solti_task_build(r, bench_spec("cgroups", argv_cat, ""), &t));
     CALL(solti_task_spawn(t));
-    static solti_event_t evs[64];
-    static char buf[1 << 16];
     uint64_t cur = 0;
-    for (;;) {
-        size_t n = 0;
-        int rc = solti_task_poll(t, &cur, evs, 64, buf, sizeof buf, SOLTI_INFINITE, &n);
-        if (rc == SOLTI_EOF) break;
-        CALL(rc);
-        for (size_t i = 0; i < n; i++)
-            if (evs[i].kind == SOLTI_EVENT_LINE && evs[i].stream == SOLTI_STDOUT)
-                printf("CGROUP %.*s\n", (int)evs[i].len, (const char *)evs[i].data);
-    }
+    bench_drain_lines(t, &cur, print_cgroup_line);
     solti_exit_t ex;
     CALL(solti_task_wait(t, SOLTI_INFINITE, &ex));
     CALL(solti_task_free(t));
