@@ -51,6 +51,8 @@ func (p *Parent) Prepare(name string) (*CgroupSet, error) {
 		return nil, nil
 	}
 	p.retryStale(0)
+	parentsInUse.RLock()
+	defer parentsInUse.RUnlock()
 	l := p.Layout()
 	alt := name + "-p" + strconv.FormatInt(int64(os.Getpid()), 16)
 	for try := 0; ; try++ {

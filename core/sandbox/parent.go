@@ -296,12 +296,21 @@ func (p *Parent) Close() {
 		}
 	}
 	// Deepest first, so a parent made with its ancestors goes with them.
+	parentsInUse.Lock()
+	defer parentsInUse.Unlock()
 	for i := len(dirs) - 1; i >= 0; i-- {
 		if p.fs.Rmdir(dirs[i]) == nil {
 			defaultsMade.remove(dirs[i])
 		}
 	}
 }
+
+// parentsInUse keeps a runner's Close from removing a parent directory
+// while another runner of this process is between placing its task's
+// cgroups there and making them: Prepare holds it shared, Close's removals
+// alone. Another process can still remove a parent at any time; Prepare
+// places again then (see changedUnder, and its retries).
+var parentsInUse sync.RWMutex
 
 // defaultsMade are the parent directories some Parent of this process
 // created: a default parent is shared by the process's runners, and removed
